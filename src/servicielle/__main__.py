@@ -1,0 +1,5 @@
+"""``python -m servicielle``."""
+
+from servicielle.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""The ``servicielle`` command: serve, migrate, demo, createuser, check."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from servicielle import __version__
+from servicielle.config import DEV_SECRET_KEY, Settings, get_settings
+from servicielle.core.db import create_db_engine
+from servicielle.core.errors import ServicielleError
+from servicielle.core.modules import get_registry
+from servicielle.core.session import session_scope
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _factory(settings: Settings) -> sessionmaker[Any]:
+    registry = get_registry()
+    registry.import_models()
+    from servicielle.core.audit import listener
+
+    listener.install()
+    return sessionmaker(create_db_engine(settings.database_url), expire_on_commit=False)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="servicielle")
+def main() -> None:
+    """Servicielle: données du territoire, open data et services co-produits."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the platform over HTTP."""
+    import uvicorn
+
+    _settings()
+    click.echo(f"Servicielle {__version__} sur http://{host}:{port}")
+    uvicorn.run("servicielle.app:create_app", factory=True, host=host, port=port,
+                workers=workers, reload=reload, proxy_headers=True, log_level="info")
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the latest revision."""
+    from servicielle.core.migrations import upgrade
+
+    settings = _settings()
+    click.echo(f"Migration de {_safe_url(settings.database_url)}…")
+    upgrade(settings.database_url)
+    click.echo("Schéma à jour.")
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Delete the demo data first, then load it again.")
+def demo(reset: bool) -> None:
+    """Load the demo territory, organisations, accounts and module data."""
+    from servicielle.core.territory.models import Commune
+
+    settings = _settings()
+    factory = _factory(settings)
+    registry = get_registry()
+    seeds = [(m.name, m.demo) for m in registry.manifests if m.demo is not None]
+    with session_scope(factory, via="demo") as session:
+        loaded = session.scalar(select(func.count()).select_from(Commune)) or 0
+        if loaded and not reset:
+            click.echo("Les données de démonstration sont déjà chargées (utilisez --reset pour les recharger).")
+            return
+        if reset:
+            with click.progressbar(list(reversed(seeds)), label="Suppression") as bar:
+                for _name, seed in bar:
+                    seed.clear(session)
+            session.flush()
+        for name, seed in seeds:
+            click.echo(f"  [{name}] {seed.load(session)}")
+    click.echo("Démonstration chargée.")
+
+
+@main.command()
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Nom affiché")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--organisation", "organisation_slug", default=None, help="Slug of an organisation to join.")
+def createuser(email: str, display_name: str, password: str, admin: bool, organisation_slug: str | None) -> None:
+    """Create a confirmed account (an administrator with --admin)."""
+    from servicielle.core.accounts.service import add_membership, create_user
+    from servicielle.core.territory.repository import OrganisationRepository
+
+    factory = _factory(_settings())
+    try:
+        with session_scope(factory) as session:
+            user = create_user(session, email=email, password=password, display_name=display_name,
+                               is_admin=admin, confirmed=True)
+            if organisation_slug:
+                organisation = OrganisationRepository(session).by_slug(organisation_slug)
+                if organisation is None:
+                    raise click.BadParameter(f"aucune organisation « {organisation_slug} »")
+                add_membership(session, user=user, organisation_id=organisation.id)
+    except ServicielleError as exc:
+        for error in exc.errors or [{"field": "", "message": exc.detail}]:
+            click.echo(f"Erreur {error['field']}: {error['message']}", err=True)
+        sys.exit(1)
+    click.echo(f"Compte créé : {user.email}{' (administrateur)' if admin else ''}")
+
+
+@main.command()
+def check() -> None:
+    """Print the configuration, database reachability and migration state; fail if not ready."""
+    from servicielle.core.health import migration_state
+
+    settings = _settings()
+    problems: list[str] = []
+    click.echo(f"Servicielle {__version__}")
+    click.echo(f"  base de données : {_safe_url(settings.database_url)}")
+    click.echo(f"  URL publique    : {settings.base_url}")
+    click.echo(f"  courriel        : {'SMTP ' + settings.smtp_host if settings.smtp_configured else 'boîte d’envoi interne (pas de SMTP)'}")
+    click.echo(f"  fond de carte   : {settings.map_tile_url or 'aucun (hors ligne)'}")
+    modules = ", ".join(m.name for m in get_registry().manifests)
+    click.echo(f"  modules         : {modules}")
+    engine = create_db_engine(settings.database_url)
+    state = migration_state(engine)
+    engine.dispose()
+    if state["database"] != "ok":
+        problems.append(f"base injoignable : {state.get('error')}")
+        click.echo("  connexion       : ÉCHEC")
+    else:
+        click.echo("  connexion       : ok")
+        current = ", ".join(state["current"]) or "aucune (base vide)"
+        click.echo(f"  migration       : {current} (dernière : {', '.join(state['head'])})")
+        if not state["at_head"]:
+            problems.append("le schéma n’est pas à jour : lancez « servicielle migrate »")
+    if settings.secret_key.get_secret_value() == DEV_SECRET_KEY:
+        click.echo("  avertissement   : SERVICIELLE_SECRET_KEY garde sa valeur de développement")
+    for problem in problems:
+        click.echo(f"PROBLÈME : {problem}", err=True)
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,1 @@
+"""Accounts: people, roles, sessions, API tokens."""

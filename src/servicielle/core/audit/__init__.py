@@ -1,0 +1,1 @@
+"""Audit log: who wrote what, when and from where, recorded on every flush."""

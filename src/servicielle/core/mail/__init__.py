@@ -1,0 +1,1 @@
+"""Outgoing mail: SMTP when configured, always recorded in the outbox."""

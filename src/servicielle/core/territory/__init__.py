@@ -1,0 +1,1 @@
+"""Territory: communes, geozones, organisations and the point lookup."""
