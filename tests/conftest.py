@@ -31,7 +31,9 @@ from servicielle.core.migrations import upgrade
 from servicielle.core.session import AuditContext
 from servicielle.core.territory.models import Organisation, OrganisationKind
 
-PG_ADMIN_URL = os.environ.get("SERVICIELLE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "SERVICIELLE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "Correct-Horse-42-battery"
 TEST_SECRET = "test-secret-key-for-signing"
@@ -43,7 +45,10 @@ def _worker() -> str:
 
 def pg_url(database: str) -> str:
     """SQLAlchemy URL of a database on the test PostgreSQL server."""
-    return PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{database}"
+    return (
+        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
+        + f"/{database}"
+    )
 
 
 def create_pg_database(prefix: str) -> str:
@@ -64,7 +69,9 @@ def drop_pg_database(name: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A freshly migrated database of each backend, shared by the worker's tests."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -98,7 +105,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def session_factory(connection: Connection) -> sessionmaker[Session]:
     """Sessions joined to the test transaction: their commits are savepoints."""
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture
@@ -152,12 +161,22 @@ def make_organisation(db: Session, slug: str, kind: OrganisationKind) -> Organis
 
 
 def make_user(
-    db: Session, email: str, *, organisation: Organisation | None = None, admin: bool = False,
+    db: Session,
+    email: str,
+    *,
+    organisation: Organisation | None = None,
+    admin: bool = False,
     confirmed: bool = True,
 ) -> User:
     """A confirmed account with the test password."""
-    user = create_user(db, email=email, password=PASSWORD, display_name=email.split("@")[0],
-                       is_admin=admin, confirmed=confirmed)
+    user = create_user(
+        db,
+        email=email,
+        password=PASSWORD,
+        display_name=email.split("@")[0],
+        is_admin=admin,
+        confirmed=confirmed,
+    )
     if organisation is not None:
         add_membership(db, user=user, organisation_id=organisation.id)
     db.flush()
@@ -166,7 +185,9 @@ def make_user(
 
 def sign_in_client(client: TestClient, db: Session, settings: Settings, user: User) -> TestClient:
     """Give ``client`` a browser session of ``user``."""
-    _user, secret = sign_in(db, settings, email=user.email, password=PASSWORD, ip="127.0.0.1", user_agent="tests")
+    _user, secret = sign_in(
+        db, settings, email=user.email, password=PASSWORD, ip="127.0.0.1", user_agent="tests"
+    )
     db.flush()
     client.cookies.set(SESSION_COOKIE, secret)
     return client

@@ -16,15 +16,21 @@ from servicielle.core.modules import get_registry
 from servicielle.core.permissions import Principal, Role
 from tests.conftest import sign_in_client
 
-A, I, G, O, ADM = Role.ANONYMOUS, Role.INHABITANT, Role.AGENT, Role.OPERATOR, Role.ADMINISTRATOR
+ANON, INHAB, AGENT, OPER, ADM = (
+    Role.ANONYMOUS,
+    Role.INHABITANT,
+    Role.AGENT,
+    Role.OPERATOR,
+    Role.ADMINISTRATOR,
+)
 
 # Who may do what: written out by hand so that a change of rule shows up in review.
 EXPECTED: dict[str, set[Role]] = {
-    "core.backoffice.access": {G, O, ADM},
+    "core.backoffice.access": {AGENT, OPER, ADM},
     "core.audit.read": {ADM},
     "core.outbox.read": {ADM},
-    "accounts.profile.edit": {I, G, O, ADM},
-    "accounts.token.manage": {G, O, ADM},
+    "accounts.profile.edit": {INHAB, AGENT, OPER, ADM},
+    "accounts.token.manage": {AGENT, OPER, ADM},
     "accounts.user.manage": {ADM},
     "territory.manage": {ADM},
 }
@@ -37,8 +43,11 @@ PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "accounts.profile.edit": ("GET", "/compte", None),
     "accounts.token.manage": ("GET", "/api/v1/tokens", None),
     "accounts.user.manage": ("GET", "/admin/utilisateurs", None),
-    "territory.manage": ("POST", "/api/v1/territory/organisations",
-                         {"slug": "nouvelle-asso", "name": "Nouvelle asso", "kind": "association"}),
+    "territory.manage": (
+        "POST",
+        "/api/v1/territory/organisations",
+        {"slug": "nouvelle-asso", "name": "Nouvelle asso", "kind": "association"},
+    ),
 }
 
 
@@ -59,23 +68,37 @@ def test_role_grants_exactly_the_expected_actions(role: Role, action: str) -> No
 
 
 ROLE_ACCOUNTS = ("anonymous", "inhabitant", "agent", "operator", "administrator")
-ROLE_OF_ACCOUNT = {"anonymous": A, "inhabitant": I, "agent": G, "operator": O, "administrator": ADM}
+ROLE_OF_ACCOUNT = {
+    "anonymous": ANON,
+    "inhabitant": INHAB,
+    "agent": AGENT,
+    "operator": OPER,
+    "administrator": ADM,
+}
 
 
 @pytest.mark.parametrize("account", ROLE_ACCOUNTS)
-def test_http_matrix(account: str, client: TestClient, db: Session, settings: Settings, roles: dict[str, Any]) -> None:
+def test_http_matrix(
+    account: str, client: TestClient, db: Session, settings: Settings, roles: dict[str, Any]
+) -> None:
     """Each role gets through exactly the doors the matrix opens, with a real account."""
     headers: dict[str, str] = {"Accept": "text/html"}
     if account != "anonymous":
         user = UserRepository(db).get(roles[account].id)
         principal = principal_for_user(user)
-        organisation = roles["association"] if account == "inhabitant" else next(
-            m.organisation for m in user.memberships
+        organisation = (
+            roles["association"]
+            if account == "inhabitant"
+            else next(m.organisation for m in user.memberships)
         )
         # Tokens are minted directly: the inhabitant may not create one through the API.
         _token, secret = tokens.create_token(
-            db, Principal(user=user, roles=principal.roles, organisation_ids=frozenset({organisation.id})),
-            name="matrix", organisation_id=organisation.id,
+            db,
+            Principal(
+                user=user, roles=principal.roles, organisation_ids=frozenset({organisation.id})
+            ),
+            name="matrix",
+            organisation_id=organisation.id,
         )
         db.flush()
         headers["Authorization"] = f"Bearer {secret}"
@@ -85,11 +108,18 @@ def test_http_matrix(account: str, client: TestClient, db: Session, settings: Se
         request_headers = dict(headers)
         if not path.startswith("/api/"):
             request_headers.pop("Authorization", None)
-        response = client.request(method, path, json=body, headers=request_headers, follow_redirects=False)
+        response = client.request(
+            method, path, json=body, headers=request_headers, follow_redirects=False
+        )
         allowed = role in EXPECTED[action]
         if allowed:
-            assert response.status_code in (200, 201), (action, account, response.status_code, response.text[:300])
-        elif role is A:
+            assert response.status_code in (200, 201), (
+                action,
+                account,
+                response.status_code,
+                response.text[:300],
+            )
+        elif role is ANON:
             # Pages send the visitor to the sign-in form; APIs answer 401.
             expected = 401 if path.startswith("/api/") else 303
             assert response.status_code == expected, (action, account, response.status_code)

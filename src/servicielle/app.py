@@ -72,7 +72,9 @@ def create_app(
         for router in manifest.admin:
             app.include_router(router, prefix="/admin", dependencies=page_dependencies)
 
-    app.mount("/static", StaticFiles(directory=str(files("servicielle.web") / "static")), name="static")
+    app.mount(
+        "/static", StaticFiles(directory=str(files("servicielle.web") / "static")), name="static"
+    )
     return app
 
 

@@ -57,8 +57,16 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 
     _settings()
     click.echo(f"Servicielle {__version__} sur http://{host}:{port}")
-    uvicorn.run("servicielle.app:create_app", factory=True, host=host, port=port,
-                workers=workers, reload=reload, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "servicielle.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 @main.command()
@@ -85,7 +93,10 @@ def demo(reset: bool) -> None:
     with session_scope(factory, via="demo") as session:
         loaded = session.scalar(select(func.count()).select_from(Commune)) or 0
         if loaded and not reset:
-            click.echo("Les données de démonstration sont déjà chargées (utilisez --reset pour les recharger).")
+            click.echo(
+                "Les données de démonstration sont déjà chargées "
+                "(utilisez --reset pour les recharger)."
+            )
             return
         if reset:
             with click.progressbar(list(reversed(seeds)), label="Suppression") as bar:
@@ -102,8 +113,12 @@ def demo(reset: bool) -> None:
 @click.option("--name", "display_name", prompt="Nom affiché")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
-@click.option("--organisation", "organisation_slug", default=None, help="Slug of an organisation to join.")
-def createuser(email: str, display_name: str, password: str, admin: bool, organisation_slug: str | None) -> None:
+@click.option(
+    "--organisation", "organisation_slug", default=None, help="Slug of an organisation to join."
+)
+def createuser(
+    email: str, display_name: str, password: str, admin: bool, organisation_slug: str | None
+) -> None:
     """Create a confirmed account (an administrator with --admin)."""
     from servicielle.core.accounts.service import add_membership, create_user
     from servicielle.core.territory.repository import OrganisationRepository
@@ -111,8 +126,14 @@ def createuser(email: str, display_name: str, password: str, admin: bool, organi
     factory = _factory(_settings())
     try:
         with session_scope(factory) as session:
-            user = create_user(session, email=email, password=password, display_name=display_name,
-                               is_admin=admin, confirmed=True)
+            user = create_user(
+                session,
+                email=email,
+                password=password,
+                display_name=display_name,
+                is_admin=admin,
+                confirmed=True,
+            )
             if organisation_slug:
                 organisation = OrganisationRepository(session).by_slug(organisation_slug)
                 if organisation is None:
@@ -135,7 +156,10 @@ def check() -> None:
     click.echo(f"Servicielle {__version__}")
     click.echo(f"  base de données : {_safe_url(settings.database_url)}")
     click.echo(f"  URL publique    : {settings.base_url}")
-    click.echo(f"  courriel        : {'SMTP ' + settings.smtp_host if settings.smtp_configured else 'boîte d’envoi interne (pas de SMTP)'}")
+    mail = (
+        f"SMTP {settings.smtp_host}" if settings.smtp_configured else "boîte d’envoi (pas de SMTP)"
+    )
+    click.echo(f"  courriel        : {mail}")
     click.echo(f"  fond de carte   : {settings.map_tile_url or 'aucun (hors ligne)'}")
     modules = ", ".join(m.name for m in get_registry().manifests)
     click.echo(f"  modules         : {modules}")

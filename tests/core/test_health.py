@@ -15,13 +15,18 @@ def test_healthz(client: TestClient) -> None:
 
 def test_readyz_reports_head(client: TestClient) -> None:
     body = client.get("/readyz").json()
-    assert body["status"] == "ready" and body["at_head"] and body["current"] == body["head"]
+    assert body["status"] == "ready"
+    assert body["at_head"]
+    assert body["current"] == body["head"]
 
 
 def test_unreachable_database_is_reported() -> None:
-    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+    engine = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
     state = migration_state(engine)
-    assert state["database"] == "unreachable" and not state["at_head"]
+    assert state["database"] == "unreachable"
+    assert not state["at_head"]
 
 
 def test_models_match_migrations(database_url: str) -> None:

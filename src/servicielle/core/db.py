@@ -81,9 +81,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
             kwargs.setdefault("poolclass", StaticPool)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, **kwargs
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

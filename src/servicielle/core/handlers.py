@@ -24,12 +24,20 @@ PROBLEM_JSON = "application/problem+json"
 def wants_json(request: Request) -> bool:
     """APIs answer problem details; everything else is a page."""
     path = request.url.path
-    return path.startswith(API_PREFIXES) or "text/html" not in request.headers.get("accept", "text/html")
+    return path.startswith(API_PREFIXES) or "text/html" not in request.headers.get(
+        "accept", "text/html"
+    )
 
 
 def problem(
-    request: Request, *, status: int, title: str, detail: str, type_slug: str | None = None,
-    errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """An RFC 9457 problem details response."""
     body: dict[str, Any] = {
@@ -44,8 +52,16 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _page(request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
-    return render(request, "core/error.html", {"title": title, "detail": detail}, status_code=status, headers=headers)
+def _page(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    return render(
+        request,
+        "core/error.html",
+        {"title": title, "detail": detail},
+        status_code=status,
+        headers=headers,
+    )
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -53,8 +69,13 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServicielleError)
     if wants_json(request):
         return problem(
-            request, status=exc.status, title=exc.title, detail=exc.detail,
-            type_slug=exc.type_slug, errors=exc.errors, headers=exc.headers,
+            request,
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            type_slug=exc.type_slug,
+            errors=exc.errors,
+            headers=exc.headers,
         )
     if isinstance(exc, Unauthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -71,7 +92,11 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     """Request parsing failed: 400 for unreadable JSON, 422 naming each bad field."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _location(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "field": _location(tuple(e.get("loc", ()))),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
         for e in exc.errors()
     ]
     malformed = any(e["type"] == "json_invalid" for e in errors)
@@ -82,21 +107,36 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         else "Invalid value for: " + ", ".join(sorted({e["field"] for e in errors}))
     )
     if wants_json(request):
-        return problem(request, status=status, title=title, detail=detail,
-                       type_slug="bad-request" if malformed else "invalid-input", errors=errors)
+        return problem(
+            request,
+            status=status,
+            title=title,
+            detail=detail,
+            type_slug="bad-request" if malformed else "invalid-input",
+            errors=errors,
+        )
     return _page(request, status, _(title), _("The request contains invalid values."))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Framework errors (unknown route, wrong method) in the same two formats."""
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: N_("Not found"), 405: N_("Method not allowed"), 400: N_("Bad request"),
-              413: N_("Payload too large")}
+    titles = {
+        404: N_("Not found"),
+        405: N_("Method not allowed"),
+        400: N_("Bad request"),
+        413: N_("Payload too large"),
+    }
     title = titles.get(exc.status_code, N_("Error"))
     if wants_json(request):
         detail = "No such API endpoint." if exc.status_code == 404 else str(exc.detail)
-        return problem(request, status=exc.status_code, title=title, detail=detail,
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            request,
+            status=exc.status_code,
+            title=title,
+            detail=detail,
+            headers=getattr(exc, "headers", None),
+        )
     detail = _("This page does not exist or has moved.") if exc.status_code == 404 else _(title)
     return _page(request, exc.status_code, _(title), detail)
 
@@ -105,8 +145,15 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback, answered without leaking it."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
-        return problem(request, status=500, title="Internal error", detail="An unexpected error occurred.")
-    return _page(request, 500, _("Internal error"), _("An unexpected error occurred. Please try again later."))
+        return problem(
+            request, status=500, title="Internal error", detail="An unexpected error occurred."
+        )
+    return _page(
+        request,
+        500,
+        _("Internal error"),
+        _("An unexpected error occurred. Please try again later."),
+    )
 
 
 def install(app: FastAPI) -> None:

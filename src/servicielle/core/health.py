@@ -25,10 +25,19 @@ def migration_state(engine: Engine) -> dict[str, Any]:
             connection.execute(text("SELECT 1"))
             current = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError as exc:
-        return {"database": "unreachable", "error": str(exc.__cause__ or exc).splitlines()[0],
-                "current": [], "head": sorted(heads), "at_head": False}
-    return {"database": "ok", "current": sorted(current), "head": sorted(heads),
-            "at_head": current == heads}
+        return {
+            "database": "unreachable",
+            "error": str(exc.__cause__ or exc).splitlines()[0],
+            "current": [],
+            "head": sorted(heads),
+            "at_head": False,
+        }
+    return {
+        "database": "ok",
+        "current": sorted(current),
+        "head": sorted(heads),
+        "at_head": current == heads,
+    }
 
 
 @router.get("/healthz")
@@ -42,5 +51,6 @@ def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the head revision."""
     state = migration_state(request.app.state.engine)
     ready = state["database"] == "ok" and state["at_head"]
-    return JSONResponse({"status": "ready" if ready else "not ready", **state},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", **state}, status_code=200 if ready else 503
+    )

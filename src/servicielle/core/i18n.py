@@ -106,6 +106,6 @@ class LocaleMiddleware:
             _current.reset(token)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark only"
+def N_(message: str) -> str:
     """Mark ``message`` for extraction; it is translated where it is shown."""
     return message

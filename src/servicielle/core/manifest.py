@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from servicielle.core import health
+from servicielle.core.admin import router as admin_router
 from servicielle.core.i18n import N_
 from servicielle.core.modules import ModuleManifest, NavEntry
 from servicielle.core.permissions import ADMINS, STAFF, Permission
-
-
-from servicielle.core import health
-from servicielle.core.admin import router as admin_router
 
 manifest = ModuleManifest(
     name="core",
@@ -23,10 +21,17 @@ manifest = ModuleManifest(
         Permission("core.outbox.read", "Read the emails the platform sent or kept", ADMINS),
     ),
     admin_nav=(
-        NavEntry(N_("Audit log"), "/admin/journal", N_("Who changed what, when and from where"),
-                 "core.audit.read"),
-        NavEntry(N_("Outbox"), "/admin/courriels", N_("Emails sent or kept by the platform"),
-                 "core.outbox.read"),
+        NavEntry(
+            N_("Audit log"),
+            "/admin/journal",
+            N_("Who changed what, when and from where"),
+            "core.audit.read",
+        ),
+        NavEntry(
+            N_("Outbox"),
+            "/admin/courriels",
+            N_("Emails sent or kept by the platform"),
+            "core.outbox.read",
+        ),
     ),
 )
-

@@ -73,7 +73,7 @@ class ModuleRegistry:
         self._by_name = {m.name: m for m in self.manifests}
         self.permissions = {p.action: p for m in self.manifests for p in m.permissions}
 
-    def __iter__(self) -> Iterable[ModuleManifest]:  # type: ignore[override]
+    def __iter__(self) -> Iterable[ModuleManifest]:
         return iter(self.manifests)
 
     def __getitem__(self, name: str) -> ModuleManifest:

@@ -63,7 +63,9 @@ class Principal:
 
     def acts_for(self, organisation_id: int | None) -> bool:
         """Whether the principal may act in the name of ``organisation_id``."""
-        return self.is_admin or (organisation_id is not None and organisation_id in self.organisation_ids)
+        return self.is_admin or (
+            organisation_id is not None and organisation_id in self.organisation_ids
+        )
 
 
 ANONYMOUS = Principal()

@@ -22,7 +22,7 @@ class Repository(Generic[M]):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def base_statement(self) -> Select[tuple[M]]:
+    def base_statement(self) -> Select[M]:
         """The statement every read starts from; override to add visibility filters."""
         return select(self.model)
 
@@ -31,23 +31,31 @@ class Repository(Generic[M]):
         pk = self.model.__mapper__.primary_key[0]
         return self.session.scalars(self.base_statement().where(pk == id_)).first()
 
-    def one_or_none(self, statement: Select[tuple[M]]) -> M | None:
+    def one_or_none(self, statement: Select[M]) -> M | None:
         """The single row ``statement`` selects, or None."""
         return self.session.scalars(statement).unique().one_or_none()
 
-    def all(self, statement: Select[tuple[M]] | None = None) -> Sequence[M]:
+    def all(self, statement: Select[M] | None = None) -> Sequence[M]:
         """Every row ``statement`` (default: the base statement) selects."""
-        return self.session.scalars(statement if statement is not None else self.base_statement()).unique().all()
+        return (
+            self.session.scalars(statement if statement is not None else self.base_statement())
+            .unique()
+            .all()
+        )
 
-    def count(self, statement: Select[tuple[M]] | None = None) -> int:
+    def count(self, statement: Select[M] | None = None) -> int:
         """How many rows ``statement`` selects, ignoring its ordering."""
         statement = statement if statement is not None else self.base_statement()
         subquery = statement.order_by(None).subquery()
         return int(self.session.scalar(select(func.count()).select_from(subquery)) or 0)
 
-    def paginate(self, statement: Select[tuple[M]], params: PageParams) -> tuple[Sequence[M], int]:
+    def paginate(self, statement: Select[M], params: PageParams) -> tuple[Sequence[M], int]:
         """One page of ``statement`` and the total count."""
-        rows = self.session.scalars(statement.limit(params.page_size).offset(params.offset)).unique().all()
+        rows = (
+            self.session.scalars(statement.limit(params.page_size).offset(params.offset))
+            .unique()
+            .all()
+        )
         return rows, self.count(statement)
 
     def add(self, obj: M) -> M:

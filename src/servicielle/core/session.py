@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
@@ -38,7 +38,7 @@ def audit_context(session: Session) -> AuditContext:
     ctx = session.info.get("audit")
     if ctx is None:
         ctx = session.info["audit"] = AuditContext()
-    return ctx  # type: ignore[no-any-return]
+    return ctx
 
 
 class _SessionHolder:
@@ -156,5 +156,3 @@ def session_scope(factory: sessionmaker[Session], *, via: str = "cli") -> Iterat
         raise
     finally:
         session.close()
-
-

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from servicielle.config import Settings
 from servicielle.core.csrf import CSRF_COOKIE, CSRF_FIELD, csrf_token
@@ -22,19 +22,24 @@ def build_environment(registry: ModuleRegistry, settings: Settings) -> Environme
     env = Environment(
         loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in dict.fromkeys(packages)]),
         autoescape=select_autoescape(default=True),
+        # A misspelt or missing variable is a bug, not an empty string.
+        undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(settings=settings, registry=registry, LOCALES=LOCALES, LANGUAGE_NAMES=LANGUAGE_NAMES)
+    env.globals.update(
+        settings=settings, registry=registry, LOCALES=LOCALES, LANGUAGE_NAMES=LANGUAGE_NAMES
+    )
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
 
 
 def _visible(entries: Any, principal: Principal, registry: ModuleRegistry) -> list[Any]:
     return [
-        e for e in entries
+        e
+        for e in entries
         if e.permission is None or principal.may(registry.permission(e.permission))
     ]
 
@@ -59,9 +64,12 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_token": token,
         "nav": _visible([e for m in registry.manifests for e in m.nav], principal, registry),
-        "admin_nav": _visible([e for m in registry.manifests for e in m.admin_nav], principal, registry),
+        "admin_nav": _visible(
+            [e for m in registry.manifests for e in m.admin_nav], principal, registry
+        ),
         "current_path": request.url.path,
-        "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        "current_url": str(request.url.path)
+        + (f"?{request.url.query}" if request.url.query else ""),
     }
     page.update(context or {})
     html = env.get_template(template).render(page)
@@ -69,7 +77,11 @@ def render(
     if getattr(request.state, "new_csrf", None):
         settings: Settings = request.app.state.settings
         response.set_cookie(
-            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+            CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
             max_age=60 * 60 * 24 * 30,
         )
     return response

@@ -18,14 +18,18 @@ router = APIRouter()
 def home(request: Request, session: DbSession) -> HTMLResponse:
     """The territory on a map, its communes, and the way into each module."""
     communes = TerritoryRepository(session).communes()
-    return render(request, "web/home.html", {
-        "communes": sorted(communes, key=lambda c: -c.population),
-        "population": sum(c.population for c in communes),
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "communes": sorted(communes, key=lambda c: -c.population),
+            "population": sum(c.population for c in communes),
+        },
+    )
 
 
 @router.get("/langue/{code}")
-def switch_language(code: str, next: str = "/") -> RedirectResponse:  # noqa: A002
+def switch_language(code: str, next: str = "/") -> RedirectResponse:
     """Remember the chosen language and go back to the page."""
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in LOCALES:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,29 +25,43 @@ Admin = Annotated[Principal, Authorize("accounts.user.manage")]
 
 @router.get("", response_class=HTMLResponse)
 def users(
-    request: Request, session: DbSession, paging: Pagination, principal: Admin,
+    request: Request,
+    session: DbSession,
+    paging: Pagination,
+    principal: Admin,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     """Every account, newest first, searchable by name or email."""
     items, total = UserRepository(session).search(q.strip(), paging)
-    page = Page(items=list(items), total=total, page=paging.page, page_size=paging.page_size)
+    page = Page[Any](items=list(items), total=total, page=paging.page, page_size=paging.page_size)
     return render(request, "accounts/admin/users.html", {"page": page, "q": q})
 
 
 @router.get("/{user_id}", response_class=HTMLResponse)
-def user_detail(request: Request, session: DbSession, user_id: int, principal: Admin) -> HTMLResponse:
+def user_detail(
+    request: Request, session: DbSession, user_id: int, principal: Admin
+) -> HTMLResponse:
     """One account: roles, memberships, state."""
     user = UserRepository(session).get(user_id)
     if user is None:
         raise NotFound(_("This account does not exist."))
-    return render(request, "accounts/admin/user.html", {
-        "user": user, "organisations": OrganisationRepository(session).list(),
-    })
+    return render(
+        request,
+        "accounts/admin/user.html",
+        {
+            "user": user,
+            "organisations": OrganisationRepository(session).list(),
+        },
+    )
 
 
 @router.post("/{user_id}")
 def update_user(
-    request: Request, session: DbSession, user_id: int, principal: Admin, _csrf: CsrfChecked,
+    request: Request,
+    session: DbSession,
+    user_id: int,
+    principal: Admin,
+    _csrf: CsrfChecked,
     action: Annotated[str, Form(max_length=40)] = "",
     organisation_id: Annotated[int, Form()] = 0,
 ) -> Response:
@@ -55,5 +69,7 @@ def update_user(
     user = UserRepository(session).get(user_id)
     if user is None:
         raise NotFound(_("This account does not exist."))
-    service.administer(session, principal, user=user, action=action, organisation_id=organisation_id)
+    service.administer(
+        session, principal, user=user, action=action, organisation_id=organisation_id
+    )
     return RedirectResponse(f"/admin/utilisateurs/{user_id}", status_code=303)

@@ -50,20 +50,27 @@ def list_tokens(
 
 @router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
 def create_token(
-    body: TokenCreate, session: DbSession,
+    body: TokenCreate,
+    session: DbSession,
     principal: Annotated[Principal, Authorize("accounts.token.manage")],
 ) -> TokenCreated:
     """Create a token for an organisation the caller acts for; the secret is shown once."""
     token, secret = token_service.create_token(
-        session, principal, name=body.name, organisation_id=body.organisation_id,
+        session,
+        principal,
+        name=body.name,
+        organisation_id=body.organisation_id,
         lifetime_days=body.lifetime_days,
     )
-    return TokenCreated.model_validate({**TokenRead.model_validate(token).model_dump(), "token": secret})
+    return TokenCreated.model_validate(
+        {**TokenRead.model_validate(token).model_dump(), "token": secret}
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(
-    token_id: int, session: DbSession,
+    token_id: int,
+    session: DbSession,
     principal: Annotated[Principal, Authorize("accounts.token.manage")],
 ) -> Response:
     """Revoke a token at once."""

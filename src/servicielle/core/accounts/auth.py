@@ -112,7 +112,7 @@ def get_principal(request: Request, session: DbSession) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def Authorize(action: str) -> Any:  # noqa: N802 - reads as a marker in signatures
+def Authorize(action: str) -> Any:
     """A dependency granting the request only if the principal may perform ``action``."""
     USED_ACTIONS.add(action)
 

@@ -15,8 +15,12 @@ DEMO_ACCOUNTS = (
     # email, name, organisation slug or None, administrator
     ("admin@demo.servicielle.fr", "Camille Administratrice", None, True),
     ("agent.voirie@demo.servicielle.fr", "Karim Agent voirie", "voirie", False),
-    ("operateur.stationnement@demo.servicielle.fr", "Léa Opératrice stationnement",
-     "rochefort-stationnement", False),
+    (
+        "operateur.stationnement@demo.servicielle.fr",
+        "Léa Opératrice stationnement",
+        "rochefort-stationnement",
+        False,
+    ),
     ("habitant@demo.servicielle.fr", "Jeanne Habitante", None, False),
 )
 
@@ -25,8 +29,14 @@ def load(session: Session) -> str:
     """Create the demo accounts."""
     organisations = OrganisationRepository(session)
     for email, name, organisation_slug, is_admin in DEMO_ACCOUNTS:
-        user = create_user(session, email=email, password=DEMO_PASSWORD, display_name=name,
-                           is_admin=is_admin, confirmed=True)
+        user = create_user(
+            session,
+            email=email,
+            password=DEMO_PASSWORD,
+            display_name=name,
+            is_admin=is_admin,
+            confirmed=True,
+        )
         if organisation_slug:
             organisation = organisations.by_slug(organisation_slug)
             assert organisation is not None, organisation_slug

@@ -9,8 +9,16 @@ from servicielle.core.i18n import LOCALES, _
 MIN_PASSWORD_LENGTH = 12
 # The few passwords that satisfy the length rule yet top every leaked-password list.
 COMMON_PASSWORDS = frozenset(
-    {"motdepasse123", "azertyuiop12", "123456789012", "password1234", "qwertyuiop12",
-     "azertyuiopqs", "motdepasse1234", "administrateur"}
+    {
+        "motdepasse123",
+        "azertyuiop12",
+        "123456789012",
+        "password1234",
+        "qwertyuiop12",
+        "azertyuiopqs",
+        "motdepasse1234",
+        "administrateur",
+    }
 )
 
 
@@ -50,7 +58,9 @@ def password_error(password: str, *, email: str = "") -> str | None:
             "(or use 16 characters or more)."
         )
     local_part = email.split("@", 1)[0].lower()
-    if password.lower() in COMMON_PASSWORDS or (len(local_part) >= 4 and local_part in password.lower()):
+    if password.lower() in COMMON_PASSWORDS or (
+        len(local_part) >= 4 and local_part in password.lower()
+    ):
         return _("This password is too easy to guess.")
     return None
 
@@ -69,7 +79,9 @@ def locale_error(locale: str) -> str | None:
     return None if locale in LOCALES else _("Choose one of the offered languages.")
 
 
-def registration_errors(*, email: str, password: str, password_again: str, display_name: str) -> dict[str, str]:
+def registration_errors(
+    *, email: str, password: str, password_again: str, display_name: str
+) -> dict[str, str]:
     """Errors of the registration form, by field."""
     errors = {
         "email": email_error(email),

@@ -19,12 +19,18 @@ manifest = ModuleManifest(
     templates="servicielle.core.accounts",
     permissions=(
         Permission("accounts.profile.edit", "Edit one's own profile", SIGNED_IN),
-        Permission("accounts.token.manage", "Create and revoke API tokens for one's organisations", STAFF),
+        Permission(
+            "accounts.token.manage", "Create and revoke API tokens for one's organisations", STAFF
+        ),
         Permission("accounts.user.manage", "Manage accounts, roles and memberships", ADMINS),
     ),
     admin_nav=(
-        NavEntry(N_("People"), "/admin/utilisateurs", N_("Accounts, roles and memberships"),
-                 "accounts.user.manage"),
+        NavEntry(
+            N_("People"),
+            "/admin/utilisateurs",
+            N_("Accounts, roles and memberships"),
+            "accounts.user.manage",
+        ),
     ),
     demo=demo,
 )

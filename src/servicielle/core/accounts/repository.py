@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from servicielle.core.accounts.models import ApiToken, LoginAttempt, Membership, User, UserSession
 from servicielle.core.pagination import PageParams
@@ -18,7 +18,7 @@ class UserRepository(Repository[User]):
 
     model = User
 
-    def base_statement(self):  # type: ignore[no-untyped-def]
+    def base_statement(self) -> Select[User]:
         return select(User).options(
             selectinload(User.memberships).selectinload(Membership.organisation)
         )
@@ -84,7 +84,9 @@ class LoginAttemptRepository(Repository[LoginAttempt]):
 
     model = LoginAttempt
 
-    def failures_since(self, *, since: dt.datetime, email: str | None = None, ip: str | None = None) -> int:
+    def failures_since(
+        self, *, since: dt.datetime, email: str | None = None, ip: str | None = None
+    ) -> int:
         """Failed attempts since ``since`` for an email or an address."""
         statement = select(LoginAttempt).where(
             LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
@@ -94,5 +96,3 @@ class LoginAttemptRepository(Repository[LoginAttempt]):
         if ip is not None:
             statement = statement.where(LoginAttempt.ip == ip)
         return self.count(statement)
-
-

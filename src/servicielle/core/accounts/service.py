@@ -68,7 +68,9 @@ def create_user(
     if users.by_email(email) is not None:
         raise Conflict(
             _("An account already uses this email address."),
-            errors=[{"field": "email", "message": _("An account already uses this email address.")}],
+            errors=[
+                {"field": "email", "message": _("An account already uses this email address.")}
+            ],
         )
     return users.add(
         User(
@@ -84,7 +86,9 @@ def create_user(
 
 def send_confirmation(session: Session, settings: Settings, user: User) -> None:
     """Email ``user`` a link that confirms their address."""
-    token = sign(settings.secret_key.get_secret_value(), CONFIRM_PURPOSE, {"u": user.id, "e": user.email})
+    token = sign(
+        settings.secret_key.get_secret_value(), CONFIRM_PURPOSE, {"u": user.id, "e": user.email}
+    )
     link = f"{settings.base_url}/compte/confirmation/{token}"
     send_mail(
         session,
@@ -100,8 +104,14 @@ def send_confirmation(session: Session, settings: Settings, user: User) -> None:
 
 
 def register(
-    session: Session, settings: Settings, *, email: str, password: str, password_again: str,
-    display_name: str, locale: str,
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    password_again: str,
+    display_name: str,
+    locale: str,
 ) -> User:
     """Create an unconfirmed inhabitant account and send the confirmation link."""
     errors = forms.registration_errors(
@@ -109,7 +119,9 @@ def register(
     )
     if errors:
         raise _invalid(errors)
-    user = create_user(session, email=email, password=password, display_name=display_name, locale=locale)
+    user = create_user(
+        session, email=email, password=password, display_name=display_name, locale=locale
+    )
     audit_context(session).actor_id = user.id
     send_confirmation(session, settings, user)
     return user
@@ -118,7 +130,9 @@ def register(
 def confirm_email(session: Session, settings: Settings, token: str) -> User:
     """Mark the address confirmed; NotFound for a bad, expired or outdated link."""
     payload = unsign(
-        settings.secret_key.get_secret_value(), CONFIRM_PURPOSE, token,
+        settings.secret_key.get_secret_value(),
+        CONFIRM_PURPOSE,
+        token,
         max_age=settings.email_token_hours * 3600,
     )
     user = UserRepository(session).get(payload.get("u")) if payload else None
@@ -145,8 +159,13 @@ def _check_rate(session: Session, settings: Settings, *, email: str, ip: str | N
 
 
 def sign_in(
-    session: Session, settings: Settings, *, email: str, password: str,
-    ip: str | None, user_agent: str | None,
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
 ) -> tuple[User, str]:
     """Check credentials under the rate limit and open a browser session; returns its secret."""
     email = forms.normalise_email(email)[:320]
@@ -156,7 +175,9 @@ def sign_in(
     users = UserRepository(session)
     user = users.by_email(email)
     ok = verify_password(user.password_hash if user else None, password[:1024])
-    session.add(LoginAttempt(email=email, ip=ip, succeeded=ok and user is not None and user.is_active))
+    session.add(
+        LoginAttempt(email=email, ip=ip, succeeded=ok and user is not None and user.is_active)
+    )
     session.flush()
     if user is None or not ok or not user.is_active:
         raise Unauthenticated(_("Wrong email address or password."))
@@ -171,7 +192,10 @@ def sign_in(
     secret = new_secret()
     UserSessionRepository(session).add(
         UserSession(
-            token_digest=digest(secret), user_id=user.id, ip=ip, user_agent=user_agent,
+            token_digest=digest(secret),
+            user_id=user.id,
+            ip=ip,
+            user_agent=user_agent,
             expires_at=utcnow() + dt.timedelta(days=settings.session_days),
         )
     )
@@ -202,7 +226,8 @@ def request_password_reset(session: Session, settings: Settings, *, email: str) 
     if user is None or not user.is_active:
         return
     token = sign(
-        settings.secret_key.get_secret_value(), RESET_PURPOSE,
+        settings.secret_key.get_secret_value(),
+        RESET_PURPOSE,
         {"u": user.id, "h": user.password_hash[-16:]},
     )
     send_mail(
@@ -212,7 +237,8 @@ def request_password_reset(session: Session, settings: Settings, *, email: str) 
         subject=_("Reset your password"),
         body=_(
             "Hello %(name)s,\n\nTo choose a new password, open this link within %(hours)d hours:\n"
-            "%(link)s\n\nIf you did not ask for it, ignore this message: your password is unchanged."
+            "%(link)s\n\nIf you did not ask for it, ignore this message: "
+            "your password is unchanged."
         )
         % {
             "name": user.display_name,
@@ -225,7 +251,9 @@ def request_password_reset(session: Session, settings: Settings, *, email: str) 
 def user_for_reset(session: Session, settings: Settings, token: str) -> User:
     """The user a reset link belongs to; single use, since the hash changes on reset."""
     payload = unsign(
-        settings.secret_key.get_secret_value(), RESET_PURPOSE, token,
+        settings.secret_key.get_secret_value(),
+        RESET_PURPOSE,
+        token,
         max_age=settings.email_token_hours * 3600,
     )
     user = UserRepository(session).get(payload.get("u")) if payload else None
@@ -284,10 +312,14 @@ def add_membership(session: Session, *, user: User, organisation_id: int) -> Mem
     return membership
 
 
-def administer(session: Session, principal: Principal, *, user: User, action: str, organisation_id: int) -> None:
+def administer(
+    session: Session, principal: Principal, *, user: User, action: str, organisation_id: int
+) -> None:
     """Apply one back-office action to an account."""
     if action in ("revoke_admin", "deactivate") and user.id == principal.user.id:
-        raise Conflict(_("You cannot remove your own administration rights or deactivate yourself."))
+        raise Conflict(
+            _("You cannot remove your own administration rights or deactivate yourself.")
+        )
     if action == "grant_admin":
         user.is_admin = True
     elif action == "revoke_admin":
@@ -299,10 +331,14 @@ def administer(session: Session, principal: Principal, *, user: User, action: st
     elif action == "add_membership":
         add_membership(session, user=user, organisation_id=organisation_id)
     elif action == "remove_membership":
-        membership = UserRepository(session).membership(user_id=user.id, organisation_id=organisation_id)
+        membership = UserRepository(session).membership(
+            user_id=user.id, organisation_id=organisation_id
+        )
         if membership is None:
             raise NotFound(_("This membership does not exist."))
         session.delete(membership)
     else:
-        raise InvalidInput(_("Unknown action."), errors=[{"field": "action", "message": _("Unknown action.")}])
+        raise InvalidInput(
+            _("Unknown action."), errors=[{"field": "action", "message": _("Unknown action.")}]
+        )
     session.flush()

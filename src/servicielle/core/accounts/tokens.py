@@ -20,7 +20,11 @@ MAX_LIFETIME_DAYS = 3650
 
 
 def create_token(
-    session: Session, principal: Principal, *, name: str, organisation_id: int,
+    session: Session,
+    principal: Principal,
+    *,
+    name: str,
+    organisation_id: int,
     lifetime_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token of the principal's user for an organisation they act for; returns the secret."""

@@ -53,65 +53,107 @@ def register_form(request: Request) -> HTMLResponse:
 
 @router.post("/inscription", response_class=HTMLResponse)
 def register(
-    request: Request, session: DbSession, _csrf: CsrfChecked,
-    email: TextField = "", display_name: TextField = "", password: TextField = "",
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    email: TextField = "",
+    display_name: TextField = "",
+    password: TextField = "",
     password_again: TextField = "",
 ) -> Response:
     """Create an account and send the confirmation email."""
     try:
         service.register(
-            session, request.app.state.settings, email=email, password=password,
-            password_again=password_again, display_name=display_name, locale=get_locale(),
+            session,
+            request.app.state.settings,
+            email=email,
+            password=password,
+            password_again=password_again,
+            display_name=display_name,
+            locale=get_locale(),
         )
     except (InvalidInput, Conflict) as exc:
         values = {"email": email, "display_name": display_name}
-        return render(request, "accounts/register.html",
-                      {"values": values, "errors": _errors(exc)}, status_code=exc.status)
-    return render(request, "accounts/message.html", {
-        "title": _("Check your mailbox"),
-        "message": _("We have sent a confirmation link to %(email)s. Open it to activate your account.")
-        % {"email": email.strip().lower()},
-    })
+        return render(
+            request,
+            "accounts/register.html",
+            {"values": values, "errors": _errors(exc)},
+            status_code=exc.status,
+        )
+    return render(
+        request,
+        "accounts/message.html",
+        {
+            "title": _("Check your mailbox"),
+            "message": _(
+                "We have sent a confirmation link to %(email)s. Open it to activate your account."
+            )
+            % {"email": email.strip().lower()},
+        },
+    )
 
 
 @router.get("/confirmation/{token}", response_class=HTMLResponse)
 def confirm(request: Request, session: DbSession, token: str) -> HTMLResponse:
     """Confirm an email address from the link sent by email."""
     service.confirm_email(session, request.app.state.settings, token[:500])
-    return render(request, "accounts/message.html", {
-        "title": _("Email address confirmed"),
-        "message": _("Your account is active. You can now sign in."),
-        "link": ("/compte/connexion", _("Sign in")),
-    })
+    return render(
+        request,
+        "accounts/message.html",
+        {
+            "title": _("Email address confirmed"),
+            "message": _("Your account is active. You can now sign in."),
+            "link": ("/compte/connexion", _("Sign in")),
+        },
+    )
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the usual name
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "accounts/login.html", {"next": safe_next(next), "email": "", "error": None})
+    return render(
+        request, "accounts/login.html", {"next": safe_next(next), "email": "", "error": None}
+    )
 
 
 @router.post("/connexion", response_class=HTMLResponse)
 def login(
-    request: Request, session: DbSession, _csrf: CsrfChecked,
-    email: TextField = "", password: TextField = "", next: TextField = "/",  # noqa: A002
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
+    email: TextField = "",
+    password: TextField = "",
+    next: TextField = "/",
 ) -> Response:
     """Check the credentials, open a session and go back where the visitor was."""
     settings = request.app.state.settings
     try:
         user, secret = service.sign_in(
-            session, settings, email=email, password=password,
+            session,
+            settings,
+            email=email,
+            password=password,
             ip=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent", "")[:300] or None,
         )
     except (Unauthenticated, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 401
-        return render(request, "accounts/login.html",
-                      {"next": safe_next(next), "email": email, "error": exc.detail},
-                      status_code=status, headers=exc.headers if status == 429 else None)
+        return render(
+            request,
+            "accounts/login.html",
+            {"next": safe_next(next), "email": email, "error": exc.detail},
+            status_code=status,
+            headers=exc.headers if status == 429 else None,
+        )
     response = _redirect(safe_next(next))
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, max_age=settings.session_days * 86400)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_days * 86400,
+    )
     response.set_cookie(LOCALE_COOKIE, user.locale, samesite="lax", max_age=365 * 86400)
     return response
 
@@ -132,13 +174,21 @@ def forgot_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/mot-de-passe/oubli", response_class=HTMLResponse)
-def forgot(request: Request, session: DbSession, _csrf: CsrfChecked, email: TextField = "") -> HTMLResponse:
+def forgot(
+    request: Request, session: DbSession, _csrf: CsrfChecked, email: TextField = ""
+) -> HTMLResponse:
     """Send the link if the account exists; the answer never tells whether it does."""
     service.request_password_reset(session, request.app.state.settings, email=email)
-    return render(request, "accounts/message.html", {
-        "title": _("Check your mailbox"),
-        "message": _("If an account uses this address, we have sent it a link to choose a new password."),
-    })
+    return render(
+        request,
+        "accounts/message.html",
+        {
+            "title": _("Check your mailbox"),
+            "message": _(
+                "If an account uses this address, we have sent it a link to choose a new password."
+            ),
+        },
+    )
 
 
 @router.get("/mot-de-passe/nouveau/{token}", response_class=HTMLResponse)
@@ -150,49 +200,87 @@ def reset_form(request: Request, session: DbSession, token: str) -> HTMLResponse
 
 @router.post("/mot-de-passe/nouveau/{token}", response_class=HTMLResponse)
 def reset(
-    request: Request, session: DbSession, token: str, _csrf: CsrfChecked,
-    password: TextField = "", password_again: TextField = "",
+    request: Request,
+    session: DbSession,
+    token: str,
+    _csrf: CsrfChecked,
+    password: TextField = "",
+    password_again: TextField = "",
 ) -> HTMLResponse:
     """Set the new password."""
     try:
-        service.reset_password(session, request.app.state.settings, token=token[:500],
-                               password=password, password_again=password_again)
+        service.reset_password(
+            session,
+            request.app.state.settings,
+            token=token[:500],
+            password=password,
+            password_again=password_again,
+        )
     except InvalidInput as exc:
-        return render(request, "accounts/reset.html", {"token": token, "errors": _errors(exc)},
-                      status_code=422)
-    return render(request, "accounts/message.html", {
-        "title": _("Password changed"),
-        "message": _("Your new password is set. Every other session has been closed."),
-        "link": ("/compte/connexion", _("Sign in")),
-    })
+        return render(
+            request,
+            "accounts/reset.html",
+            {"token": token, "errors": _errors(exc)},
+            status_code=422,
+        )
+    return render(
+        request,
+        "accounts/message.html",
+        {
+            "title": _("Password changed"),
+            "message": _("Your new password is set. Every other session has been closed."),
+            "link": ("/compte/connexion", _("Sign in")),
+        },
+    )
 
 
 @router.get("", response_class=HTMLResponse)
 def profile(request: Request, principal: Profile) -> HTMLResponse:
     """The signed-in person's profile."""
     user = require_user(principal)
-    return render(request, "accounts/profile.html", {
-        "user": user, "errors": {}, "values": {"display_name": user.display_name, "locale": user.locale},
-        "roles": sorted(principal.roles),
-        "organisations": [OrganisationRef.model_validate(m.organisation) for m in user.memberships],
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "user": user,
+            "errors": {},
+            "values": {"display_name": user.display_name, "locale": user.locale},
+            "roles": sorted(principal.roles),
+            "organisations": [
+                OrganisationRef.model_validate(m.organisation) for m in user.memberships
+            ],
+        },
+    )
 
 
 @router.post("", response_class=HTMLResponse)
 def update_profile(
-    request: Request, session: DbSession, principal: Profile, _csrf: CsrfChecked,
-    display_name: TextField = "", locale: TextField = "fr",
+    request: Request,
+    session: DbSession,
+    principal: Profile,
+    _csrf: CsrfChecked,
+    display_name: TextField = "",
+    locale: TextField = "fr",
 ) -> Response:
     """Save the name and preferred language."""
     user = require_user(principal)
     try:
         service.update_profile(session, user, display_name=display_name, locale=locale)
     except InvalidInput as exc:
-        return render(request, "accounts/profile.html", {
-            "user": user, "errors": _errors(exc), "roles": sorted(principal.roles),
-            "values": {"display_name": display_name, "locale": locale},
-            "organisations": [OrganisationRef.model_validate(m.organisation) for m in user.memberships],
-        }, status_code=422)
+        return render(
+            request,
+            "accounts/profile.html",
+            {
+                "user": user,
+                "errors": _errors(exc),
+                "roles": sorted(principal.roles),
+                "values": {"display_name": display_name, "locale": locale},
+                "organisations": [
+                    OrganisationRef.model_validate(m.organisation) for m in user.memberships
+                ],
+            },
+            status_code=422,
+        )
     response = _redirect("/compte?saved=1")
     response.set_cookie(LOCALE_COOKIE, locale, samesite="lax", max_age=365 * 86400)
     return response
@@ -200,35 +288,48 @@ def update_profile(
 
 @router.get("/jetons", response_class=HTMLResponse)
 def tokens_page(
-    request: Request, session: DbSession,
+    request: Request,
+    session: DbSession,
     principal: Annotated[Principal, Authorize("accounts.token.manage")],
 ) -> HTMLResponse:
     """The person's API tokens and the form to create one."""
     return _tokens(request, session, principal)
 
 
-def _tokens(request: Request, session: DbSession, principal: Principal, **extra: object) -> HTMLResponse:
+def _tokens(
+    request: Request, session: DbSession, principal: Principal, **extra: object
+) -> HTMLResponse:
     user = principal.user
     organisations = [m.organisation for m in user.memberships]
-    context = {"tokens": token_service.list_tokens(session, user), "organisations": organisations,
-               "errors": {}, "secret": None, **extra}
-    return render(request, "accounts/tokens.html", context,
-                  status_code=422 if extra.get("errors") else 200)
+    context = {
+        "tokens": token_service.list_tokens(session, user),
+        "organisations": organisations,
+        "errors": {},
+        "secret": None,
+        **extra,
+    }
+    return render(
+        request, "accounts/tokens.html", context, status_code=422 if extra.get("errors") else 200
+    )
 
 
 @router.post("/jetons", response_class=HTMLResponse)
 def create_token(
-    request: Request, session: DbSession, _csrf: CsrfChecked,
+    request: Request,
+    session: DbSession,
+    _csrf: CsrfChecked,
     principal: Annotated[Principal, Authorize("accounts.token.manage")],
-    name: TextField = "", organisation_id: Annotated[int, Form()] = 0,
+    name: TextField = "",
+    organisation_id: Annotated[int, Form()] = 0,
     lifetime_days: Annotated[str, Form(max_length=10)] = "",
 ) -> HTMLResponse:
     """Create a token and show its secret once."""
     try:
         days = int(lifetime_days) if lifetime_days.strip() else None
     except ValueError:
-        return _tokens(request, session, principal,
-                       errors={"lifetime_days": _("Enter a number of days.")})
+        return _tokens(
+            request, session, principal, errors={"lifetime_days": _("Enter a number of days.")}
+        )
     try:
         _token, secret = token_service.create_token(
             session, principal, name=name, organisation_id=organisation_id, lifetime_days=days
@@ -240,7 +341,10 @@ def create_token(
 
 @router.post("/jetons/{token_id}/revoquer")
 def revoke_token(
-    request: Request, session: DbSession, token_id: int, _csrf: CsrfChecked,
+    request: Request,
+    session: DbSession,
+    token_id: int,
+    _csrf: CsrfChecked,
     principal: Annotated[Principal, Authorize("accounts.token.manage")],
 ) -> Response:
     """Revoke a token."""

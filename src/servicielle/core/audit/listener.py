@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 
 from servicielle.core.audit.models import AuditEntry
@@ -44,7 +44,7 @@ def _identity(obj: Base) -> str:
 
 
 def _column_values(obj: Base) -> dict[str, Any]:
-    redact = getattr(obj, "__audit_redact__", frozenset())
+    redact: frozenset[str] = getattr(obj, "__audit_redact__", frozenset())
     mapper = inspect(obj).mapper
     return {
         attr.key: REDACTED if attr.key in redact else _jsonable(getattr(obj, attr.key))
@@ -53,7 +53,7 @@ def _column_values(obj: Base) -> dict[str, Any]:
 
 
 def _changed_values(obj: Base) -> dict[str, Any]:
-    redact = getattr(obj, "__audit_redact__", frozenset())
+    redact: frozenset[str] = getattr(obj, "__audit_redact__", frozenset())
     state = inspect(obj)
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
@@ -101,7 +101,9 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: Any) -> 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     rows: list[dict[str, Any]] = session.info.pop(_PENDING, [])
-    rows += [_entry(session, "create", obj, _column_values(obj)) for obj in session.info.pop(_NEW, [])]
+    rows += [
+        _entry(session, "create", obj, _column_values(obj)) for obj in session.info.pop(_NEW, [])
+    ]
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 

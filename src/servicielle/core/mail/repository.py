@@ -16,7 +16,9 @@ class OutboxRepository(Repository[OutboxMessage]):
 
     model = OutboxMessage
 
-    def search(self, params: PageParams, *, recipient: str = "") -> tuple[Sequence[OutboxMessage], int]:
+    def search(
+        self, params: PageParams, *, recipient: str = ""
+    ) -> tuple[Sequence[OutboxMessage], int]:
         """A page of messages, optionally to one recipient."""
         statement = select(OutboxMessage).order_by(OutboxMessage.id.desc())
         if recipient:

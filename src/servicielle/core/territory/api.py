@@ -33,8 +33,12 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 def communes(session: DbSession) -> Response:
     """Every commune as a GeoJSON FeatureCollection (RFC 7946, WGS84)."""
     features = [
-        {"type": "Feature", "id": c.insee_code, "geometry": c.geometry,
-         "properties": {"insee_code": c.insee_code, "name": c.name, "population": c.population}}
+        {
+            "type": "Feature",
+            "id": c.insee_code,
+            "geometry": c.geometry,
+            "properties": {"insee_code": c.insee_code, "name": c.name, "population": c.population},
+        }
         for c in TerritoryRepository(session).communes()
     ]
     return JSONResponse(_collection(features), media_type=GEOJSON)
@@ -44,8 +48,17 @@ def communes(session: DbSession) -> Response:
 def geozones(session: DbSession) -> Response:
     """Every geozone as a GeoJSON FeatureCollection."""
     features = [
-        {"type": "Feature", "id": z.slug, "geometry": z.geometry,
-         "properties": {"slug": z.slug, "name": z.name, "kind": z.kind, "commune_code": z.commune_code}}
+        {
+            "type": "Feature",
+            "id": z.slug,
+            "geometry": z.geometry,
+            "properties": {
+                "slug": z.slug,
+                "name": z.name,
+                "kind": z.kind,
+                "commune_code": z.commune_code,
+            },
+        }
         for z in TerritoryRepository(session).geozones()
     ]
     return JSONResponse(_collection(features), media_type=GEOJSON)
@@ -53,14 +66,23 @@ def geozones(session: DbSession) -> Response:
 
 @router.post("/geozones", status_code=status.HTTP_201_CREATED)
 def create_geozone(
-    body: GeoZoneCreate, session: DbSession,
+    body: GeoZoneCreate,
+    session: DbSession,
     principal: Annotated[Principal, Authorize("territory.manage")],
 ) -> dict[str, Any]:
     """Add a named polygon (district, neighbourhood, contract sector)."""
     zone = service.create_geozone(session, body)
-    return {"type": "Feature", "id": zone.slug, "geometry": zone.geometry,
-            "properties": {"slug": zone.slug, "name": zone.name, "kind": zone.kind,
-                           "commune_code": zone.commune_code}}
+    return {
+        "type": "Feature",
+        "id": zone.slug,
+        "geometry": zone.geometry,
+        "properties": {
+            "slug": zone.slug,
+            "name": zone.name,
+            "kind": zone.kind,
+            "commune_code": zone.commune_code,
+        },
+    }
 
 
 @router.delete("/geozones/{slug}", status_code=status.HTTP_204_NO_CONTENT)
@@ -81,7 +103,9 @@ def lookup(
     """Which commune and geozones contain a point; ``inside`` is false outside the territory."""
     found = locate(session, lon=lon, lat=lat)
     return LocationRead(
-        lon=lon, lat=lat, inside=found.inside,
+        lon=lon,
+        lat=lat,
+        inside=found.inside,
         commune=PlaceRead(**found.commune.__dict__) if found.commune else None,
         geozones=[PlaceRead(**z.__dict__) for z in found.geozones],
     )
@@ -95,7 +119,8 @@ def organisations(session: DbSession) -> list[OrganisationRead]:
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=status.HTTP_201_CREATED)
 def create_organisation(
-    body: OrganisationCreate, session: DbSession,
+    body: OrganisationCreate,
+    session: DbSession,
     principal: Annotated[Principal, Authorize("territory.manage")],
 ) -> OrganisationRead:
     """Add an organisation."""

@@ -20,10 +20,17 @@ def create_geozone(session: Session, data: GeoZoneCreate) -> GeoZone:
         message = _("No commune has this INSEE code.")
         raise InvalidInput(message, errors=[{"field": "commune_code", "message": message}])
     if territory.geozone_by_slug(data.slug) is not None:
-        raise Conflict(_("A geozone already uses this slug."),
-                       errors=[{"field": "slug", "message": _("A geozone already uses this slug.")}])
-    zone = GeoZone(slug=data.slug, name=data.name, kind=data.kind,
-                   commune_code=data.commune_code, geometry=to_geojson(geometry))
+        raise Conflict(
+            _("A geozone already uses this slug."),
+            errors=[{"field": "slug", "message": _("A geozone already uses this slug.")}],
+        )
+    zone = GeoZone(
+        slug=data.slug,
+        name=data.name,
+        kind=data.kind,
+        commune_code=data.commune_code,
+        geometry=to_geojson(geometry),
+    )
     session.add(zone)
     session.flush()
     return zone
@@ -41,8 +48,10 @@ def delete_geozone(session: Session, slug: str) -> None:
 def create_organisation(session: Session, data: OrganisationCreate) -> Organisation:
     """Add an organisation with a unique slug."""
     if OrganisationRepository(session).by_slug(data.slug) is not None:
-        raise Conflict(_("An organisation already uses this slug."),
-                       errors=[{"field": "slug", "message": _("An organisation already uses this slug.")}])
+        raise Conflict(
+            _("An organisation already uses this slug."),
+            errors=[{"field": "slug", "message": _("An organisation already uses this slug.")}],
+        )
     organisation = Organisation(**{**data.model_dump(), "kind": OrganisationKind(data.kind)})
     session.add(organisation)
     session.flush()
