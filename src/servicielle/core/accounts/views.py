@@ -41,6 +41,16 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def _message(
+    request: Request, *, title: str, message: str, link: tuple[str, str] | None = None
+) -> HTMLResponse:
+    """A page that tells the visitor what happened, with an optional next step."""
+    context: dict[str, object] = {"title": title, "message": message}
+    if link is not None:
+        context["link"] = link
+    return render(request, "accounts/message.html", context)
+
+
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -80,16 +90,13 @@ def register(
             {"values": values, "errors": _errors(exc)},
             status_code=exc.status,
         )
-    return render(
+    return _message(
         request,
-        "accounts/message.html",
-        {
-            "title": _("Check your mailbox"),
-            "message": _(
-                "We have sent a confirmation link to %(email)s. Open it to activate your account."
-            )
-            % {"email": email.strip().lower()},
-        },
+        title=_("Check your mailbox"),
+        message=_(
+            "We have sent a confirmation link to %(email)s. Open it to activate your account."
+        )
+        % {"email": email.strip().lower()},
     )
 
 
@@ -97,14 +104,11 @@ def register(
 def confirm(request: Request, session: DbSession, token: str) -> HTMLResponse:
     """Confirm an email address from the link sent by email."""
     service.confirm_email(session, request.app.state.settings, token[:500])
-    return render(
+    return _message(
         request,
-        "accounts/message.html",
-        {
-            "title": _("Email address confirmed"),
-            "message": _("Your account is active. You can now sign in."),
-            "link": ("/compte/connexion", _("Sign in")),
-        },
+        title=_("Email address confirmed"),
+        message=_("Your account is active. You can now sign in."),
+        link=("/compte/connexion", _("Sign in")),
     )
 
 
@@ -179,15 +183,12 @@ def forgot(
 ) -> HTMLResponse:
     """Send the link if the account exists; the answer never tells whether it does."""
     service.request_password_reset(session, request.app.state.settings, email=email)
-    return render(
+    return _message(
         request,
-        "accounts/message.html",
-        {
-            "title": _("Check your mailbox"),
-            "message": _(
-                "If an account uses this address, we have sent it a link to choose a new password."
-            ),
-        },
+        title=_("Check your mailbox"),
+        message=_(
+            "If an account uses this address, we have sent it a link to choose a new password."
+        ),
     )
 
 
@@ -223,14 +224,11 @@ def reset(
             {"token": token, "errors": _errors(exc)},
             status_code=422,
         )
-    return render(
+    return _message(
         request,
-        "accounts/message.html",
-        {
-            "title": _("Password changed"),
-            "message": _("Your new password is set. Every other session has been closed."),
-            "link": ("/compte/connexion", _("Sign in")),
-        },
+        title=_("Password changed"),
+        message=_("Your new password is set. Every other session has been closed."),
+        link=("/compte/connexion", _("Sign in")),
     )
 
 
