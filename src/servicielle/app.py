@@ -71,6 +71,8 @@ def create_app(
             app.include_router(router, dependencies=page_dependencies)
         for router in manifest.admin:
             app.include_router(router, prefix="/admin", dependencies=page_dependencies)
+        for router in manifest.routes:
+            app.include_router(router)
 
     app.mount(
         "/static", StaticFiles(directory=str(files("servicielle.web") / "static")), name="static"

@@ -21,7 +21,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -44,7 +44,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 def test_smtp_delivery(db: Session, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     settings = Settings(smtp_host="127.0.0.1", smtp_port=port)
-    record = send_mail(db, settings, to="agent@example.fr", subject="Signalement n°12", body="Réparé.")
+    record = send_mail(
+        db, settings, to="agent@example.fr", subject="Signalement n°12", body="Réparé."
+    )
     assert record.status == "sent"
     assert record.sent_at is not None
     assert len(inbox.messages) == 1

@@ -41,7 +41,7 @@ def migration_state(engine: Engine) -> dict[str, Any]:
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok", "version": __version__}
 

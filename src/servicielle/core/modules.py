@@ -45,9 +45,10 @@ class DemoSeed:
 class ModuleManifest:
     """Everything a module contributes to the platform.
 
-    ``api`` routers are mounted under ``/api/v1``; ``pages`` at the root; ``admin`` under
-    ``/admin`` behind the back-office permission. ``models`` are dotted module paths imported
-    so that one metadata holds every table. ``requires`` orders mounting and seeding.
+    ``api`` routers are mounted under ``/api/v1``; ``pages`` at the root, knowing who looks;
+    ``admin`` under ``/admin``; ``routes`` at the root as they are (probes, well-known files).
+    ``models`` are dotted module paths imported so that one metadata holds every table.
+    ``requires`` orders mounting and seeding.
     """
 
     name: str
@@ -57,6 +58,7 @@ class ModuleManifest:
     api: tuple[APIRouter, ...] = ()
     pages: tuple[APIRouter, ...] = ()
     admin: tuple[APIRouter, ...] = ()
+    routes: tuple[APIRouter, ...] = ()
     templates: str | None = None
     permissions: tuple[Permission, ...] = ()
     nav: tuple[NavEntry, ...] = ()

@@ -17,14 +17,12 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: DbSession) -> HTMLResponse:
     """The territory on a map, its communes, and the way into each module."""
-    communes = TerritoryRepository(session).communes()
+    # Outlines reach the map through the API; the page only needs names and figures.
+    communes = TerritoryRepository(session).commune_summaries()
     return render(
         request,
         "web/home.html",
-        {
-            "communes": sorted(communes, key=lambda c: -c.population),
-            "population": sum(c.population for c in communes),
-        },
+        {"communes": communes, "population": sum(c.population for c in communes)},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from servicielle.core.territory.models import Commune, GeoZone, Organisation, OrganisationKind
@@ -20,6 +20,14 @@ class TerritoryRepository:
     def communes(self) -> Sequence[Commune]:
         """Every commune, by name."""
         return self.session.scalars(select(Commune).order_by(Commune.name)).all()
+
+    def commune_summaries(self) -> Sequence[Row[str, str, int]]:
+        """Code, name and population of every commune, largest first, without outlines."""
+        return self.session.execute(
+            select(Commune.insee_code, Commune.name, Commune.population).order_by(
+                Commune.population.desc(), Commune.name
+            )
+        ).all()
 
     def commune(self, insee_code: str) -> Commune | None:
         """The commune with this INSEE code."""
