@@ -17,8 +17,8 @@ these, never ``HTTPException``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self
 
 from servicielle.core.i18n import N_
 
@@ -41,6 +41,16 @@ class ServicielleError(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers or {}
+
+    @classmethod
+    def on_fields(cls, detail: str, fields: Mapping[str, str]) -> Self:
+        """An error naming each bad field with its message."""
+        return cls(detail, errors=[{"field": f, "message": m} for f, m in fields.items()])
+
+    @classmethod
+    def on_field(cls, field: str, message: str) -> Self:
+        """An error about one field, whose message is also the detail."""
+        return cls.on_fields(message, {field: message})
 
 
 class InvalidInput(ServicielleError):

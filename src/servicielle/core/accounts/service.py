@@ -36,10 +36,7 @@ RESET_PURPOSE = "accounts.reset-password"
 
 
 def _invalid(errors: dict[str, str]) -> InvalidInput:
-    return InvalidInput(
-        _("Some fields need correcting."),
-        errors=[{"field": field, "message": message} for field, message in errors.items()],
-    )
+    return InvalidInput.on_fields(_("Some fields need correcting."), errors)
 
 
 def create_user(
@@ -66,12 +63,7 @@ def create_user(
     email = forms.normalise_email(email)
     users = UserRepository(session)
     if users.by_email(email) is not None:
-        raise Conflict(
-            _("An account already uses this email address."),
-            errors=[
-                {"field": "email", "message": _("An account already uses this email address.")}
-            ],
-        )
+        raise Conflict.on_field("email", _("An account already uses this email address."))
     return users.add(
         User(
             email=email,
@@ -338,7 +330,5 @@ def administer(
             raise NotFound(_("This membership does not exist."))
         session.delete(membership)
     else:
-        raise InvalidInput(
-            _("Unknown action."), errors=[{"field": "action", "message": _("Unknown action.")}]
-        )
+        raise InvalidInput.on_field("action", _("Unknown action."))
     session.flush()

@@ -30,11 +30,10 @@ def create_token(
     """A new token of the principal's user for an organisation they act for; returns the secret."""
     name = name.strip()
     if not name or len(name) > 120:
-        message = _("Give the token a name of 1 to 120 characters.")
-        raise InvalidInput(message, errors=[{"field": "name", "message": message}])
+        raise InvalidInput.on_field("name", _("Give the token a name of 1 to 120 characters."))
     if lifetime_days is not None and not 1 <= lifetime_days <= MAX_LIFETIME_DAYS:
         message = _("The lifetime must be between 1 and %(n)d days.") % {"n": MAX_LIFETIME_DAYS}
-        raise InvalidInput(message, errors=[{"field": "lifetime_days", "message": message}])
+        raise InvalidInput.on_field("lifetime_days", message)
     if not principal.acts_for(organisation_id):
         raise Forbidden(_("You can only create tokens for an organisation you belong to."))
     secret = new_secret(TOKEN_PREFIX)

@@ -236,19 +236,28 @@ def reset(
 def profile(request: Request, principal: Profile) -> HTMLResponse:
     """The signed-in person's profile."""
     user = require_user(principal)
-    return render(
-        request,
-        "accounts/profile.html",
-        {
-            "user": user,
-            "errors": {},
-            "values": {"display_name": user.display_name, "locale": user.locale},
-            "roles": sorted(principal.roles),
-            "organisations": [
-                OrganisationRef.model_validate(m.organisation) for m in user.memberships
-            ],
-        },
-    )
+    values = {"display_name": user.display_name, "locale": user.locale}
+    return _profile_page(request, principal, values=values, errors={})
+
+
+def _profile_page(
+    request: Request,
+    principal: Principal,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    user = require_user(principal)
+    organisations = [OrganisationRef.model_validate(m.organisation) for m in user.memberships]
+    context = {
+        "user": user,
+        "values": values,
+        "errors": errors,
+        "roles": sorted(principal.roles),
+        "organisations": organisations,
+    }
+    return render(request, "accounts/profile.html", context, status_code=status_code)
 
 
 @router.post("", response_class=HTMLResponse)
@@ -265,19 +274,9 @@ def update_profile(
     try:
         service.update_profile(session, user, display_name=display_name, locale=locale)
     except InvalidInput as exc:
-        return render(
-            request,
-            "accounts/profile.html",
-            {
-                "user": user,
-                "errors": _errors(exc),
-                "roles": sorted(principal.roles),
-                "values": {"display_name": display_name, "locale": locale},
-                "organisations": [
-                    OrganisationRef.model_validate(m.organisation) for m in user.memberships
-                ],
-            },
-            status_code=422,
+        values = {"display_name": display_name, "locale": locale}
+        return _profile_page(
+            request, principal, values=values, errors=_errors(exc), status_code=422
         )
     response = _redirect("/compte?saved=1")
     response.set_cookie(LOCALE_COOKIE, locale, samesite="lax", max_age=365 * 86400)

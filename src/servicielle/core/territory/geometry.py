@@ -16,22 +16,27 @@ AREA_TYPES = ("Polygon", "MultiPolygon")
 def parse_area(geojson: Any, *, field: str = "geometry") -> BaseGeometry:
     """A valid WGS84 Polygon or MultiPolygon from GeoJSON, or InvalidInput naming ``field``."""
 
-    def invalid(message: str) -> InvalidInput:
-        return InvalidInput(message, errors=[{"field": field, "message": message}])
-
     if not isinstance(geojson, dict) or geojson.get("type") not in AREA_TYPES:
-        raise invalid(_("The geometry must be a GeoJSON Polygon or MultiPolygon."))
+        raise InvalidInput.on_field(
+            field, _("The geometry must be a GeoJSON Polygon or MultiPolygon.")
+        )
     try:
         geometry = shape(geojson)
     except (ValueError, TypeError, IndexError, AttributeError, KeyError) as exc:
-        raise invalid(_("The geometry cannot be read: %(reason)s") % {"reason": exc}) from exc
+        raise InvalidInput.on_field(
+            field, _("The geometry cannot be read: %(reason)s") % {"reason": exc}
+        ) from exc
     if geometry.is_empty:
-        raise invalid(_("The geometry is empty."))
+        raise InvalidInput.on_field(field, _("The geometry is empty."))
     min_x, min_y, max_x, max_y = geometry.bounds
     if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
-        raise invalid(_("Coordinates must be longitude, latitude in WGS84 degrees."))
+        raise InvalidInput.on_field(
+            field, _("Coordinates must be longitude, latitude in WGS84 degrees.")
+        )
     if not geometry.is_valid:
-        raise invalid(_("The polygon is invalid (it crosses itself or is not closed)."))
+        raise InvalidInput.on_field(
+            field, _("The polygon is invalid (it crosses itself or is not closed).")
+        )
     return geometry
 
 

@@ -17,13 +17,9 @@ def create_geozone(session: Session, data: GeoZoneCreate) -> GeoZone:
     territory = TerritoryRepository(session)
     geometry = parse_area(data.geometry)
     if data.commune_code and territory.commune(data.commune_code) is None:
-        message = _("No commune has this INSEE code.")
-        raise InvalidInput(message, errors=[{"field": "commune_code", "message": message}])
+        raise InvalidInput.on_field("commune_code", _("No commune has this INSEE code."))
     if territory.geozone_by_slug(data.slug) is not None:
-        raise Conflict(
-            _("A geozone already uses this slug."),
-            errors=[{"field": "slug", "message": _("A geozone already uses this slug.")}],
-        )
+        raise Conflict.on_field("slug", _("A geozone already uses this slug."))
     zone = GeoZone(
         slug=data.slug,
         name=data.name,
@@ -48,10 +44,7 @@ def delete_geozone(session: Session, slug: str) -> None:
 def create_organisation(session: Session, data: OrganisationCreate) -> Organisation:
     """Add an organisation with a unique slug."""
     if OrganisationRepository(session).by_slug(data.slug) is not None:
-        raise Conflict(
-            _("An organisation already uses this slug."),
-            errors=[{"field": "slug", "message": _("An organisation already uses this slug.")}],
-        )
+        raise Conflict.on_field("slug", _("An organisation already uses this slug."))
     organisation = Organisation(**{**data.model_dump(), "kind": OrganisationKind(data.kind)})
     session.add(organisation)
     session.flush()
