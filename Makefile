@@ -60,6 +60,7 @@ lock:
 
 # Refresh the message catalogues after changing user-facing text.
 messages: install
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=Servicielle -k N_ -k lazy_gettext -o var/messages.pot src/servicielle
 	$(BIN)/pybabel update -i var/messages.pot -d src/servicielle/locale -l fr --no-fuzzy-matching
 

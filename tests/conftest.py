@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
@@ -37,6 +43,7 @@ PG_ADMIN_URL = os.environ.get(
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "Correct-Horse-42-battery"
 TEST_SECRET = "test-secret-key-for-signing"
+SECRET = "live-test-secret"
 
 
 def _worker() -> str:
@@ -120,9 +127,14 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of the app under test."""
-    return Settings(database_url=database_url, secret_key=TEST_SECRET, base_url="http://testserver")
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        base_url="http://testserver",
+        data_dir=tmp_path_factory.mktemp("files"),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -219,3 +231,86 @@ def roles(db: Session) -> dict[str, Any]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _servicielle(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "servicielle", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    """A running server: its URL and its database's."""
+
+    base_url: str
+    database_url: str
+
+
+@pytest.fixture(scope="session", params=("sqlite", "postgresql"))
+def live_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveSite]:
+    """The platform served by uvicorn on a free port, demo loaded (mark tests
+    ``xdist_group("browser")`` so they share one worker's servers)."""
+    pg_name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+    else:
+        pg_name = create_pg_database("servicielle_live")
+        url = pg_url(pg_name)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SERVICIELLE_DATABASE_URL": url,
+        "SERVICIELLE_SECRET_KEY": SECRET,
+        "SERVICIELLE_BASE_URL": f"http://127.0.0.1:{port}",
+        "SERVICIELLE_DATA_DIR": str(tmp_path_factory.mktemp("live-files")),
+    }
+    _servicielle(env, "migrate")
+    _servicielle(env, "demo")
+    log = Path(tmp_path_factory.mktemp("logs")) / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "servicielle", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"the server did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield LiveSite(base, url)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if pg_name:
+            drop_pg_database(pg_name)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_site: LiveSite) -> str:
+    """The live site's URL."""
+    return live_site.base_url

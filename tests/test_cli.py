@@ -8,7 +8,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from alembic.script import ScriptDirectory
 
+from servicielle.core.migrations import alembic_config
 from tests.conftest import create_pg_database, drop_pg_database, pg_url
 
 
@@ -41,7 +43,8 @@ def test_check_migrate_demo_on_postgresql(empty_pg: str) -> None:
     after = run(empty_pg, "check")
     assert after.returncode == 0, after.stderr
     assert "connexion       : ok" in after.stdout
-    assert "migration       : 0001" in after.stdout
+    head = ScriptDirectory.from_config(alembic_config(empty_pg)).get_current_head()
+    assert f"migration       : {head} (dernière : {head})" in after.stdout
 
     first = run(empty_pg, "demo")
     assert first.returncode == 0

@@ -33,6 +33,11 @@ EXPECTED: dict[str, set[Role]] = {
     "accounts.token.manage": {AGENT, OPER, ADM},
     "accounts.user.manage": {ADM},
     "territory.manage": {ADM},
+    "catalog.dataset.publish": {AGENT, OPER, ADM},
+    "catalog.dataset.propose": {INHAB, AGENT, OPER, ADM},
+    "catalog.dataset.moderate": {ADM},
+    "catalog.reuse.submit": {INHAB, AGENT, OPER, ADM},
+    "catalog.reuse.moderate": {ADM},
 }
 
 # One request per action: (method, path, json body) and whether it goes through the API.
@@ -48,6 +53,11 @@ PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         "/api/v1/territory/organisations",
         {"slug": "nouvelle-asso", "name": "Nouvelle asso", "kind": "association"},
     ),
+    "catalog.dataset.publish": ("GET", "/admin/donnees", None),
+    "catalog.dataset.propose": ("GET", "/donnees/proposer", None),
+    "catalog.dataset.moderate": ("GET", "/admin/donnees/moderation", None),
+    "catalog.reuse.submit": ("GET", "/donnees/reutilisations/proposer", None),
+    "catalog.reuse.moderate": ("GET", "/admin/donnees/reutilisations", None),
 }
 
 

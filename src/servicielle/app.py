@@ -65,14 +65,15 @@ def create_app(
     # Pages know who is looking (for the layout); APIs resolve the principal on demand.
     page_dependencies = [Depends(get_principal)]
     for manifest in registry.manifests:
+        # Bare routes first: a file route like /donnees/{slug}.ttl must win over a page.
+        for router in manifest.routes:
+            app.include_router(router)
         for router in manifest.api:
             app.include_router(router, prefix=API_PREFIX)
         for router in manifest.pages:
             app.include_router(router, dependencies=page_dependencies)
         for router in manifest.admin:
             app.include_router(router, prefix="/admin", dependencies=page_dependencies)
-        for router in manifest.routes:
-            app.include_router(router)
 
     app.mount(
         "/static", StaticFiles(directory=str(files("servicielle.web") / "static")), name="static"

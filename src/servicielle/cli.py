@@ -78,6 +78,13 @@ def migrate() -> None:
     click.echo(f"Migration de {_safe_url(settings.database_url)}…")
     upgrade(settings.database_url)
     click.echo("Schéma à jour.")
+    registry = get_registry()
+    if any(m.name == "catalog" for m in registry.manifests):
+        from servicielle.catalog.published import sync_published
+
+        with session_scope(_factory(settings), via="migrate") as session:
+            count = sync_published(session, registry)
+        click.echo(f"{count} jeux de données publiés par les modules.")
 
 
 @main.command()

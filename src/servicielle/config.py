@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Servicielle <ne-pas-repondre@servicielle.localhost>"
 
+    # Uploaded files live here, named by their SHA-256 (shared by every worker).
+    data_dir: Path = Path("var/files")
+    upload_max_bytes: int = Field(200 * 1024 * 1024, description="largest accepted upload")
+
     session_days: int = 14
     secure_cookies: bool = False
     login_max_failures: int = Field(5, description="failed logins per account per window")

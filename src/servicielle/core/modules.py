@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from servicielle.core.opendata import PublishedDataset
 from servicielle.core.permissions import Permission
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class ModuleManifest:
     ``api`` routers are mounted under ``/api/v1``; ``pages`` at the root, knowing who looks;
     ``admin`` under ``/admin``; ``routes`` at the root as they are (probes, well-known files).
     ``models`` are dotted module paths imported so that one metadata holds every table.
-    ``requires`` orders mounting and seeding.
+    ``requires`` orders mounting and seeding. ``datasets`` are published as open data.
     """
 
     name: str
@@ -64,6 +65,7 @@ class ModuleManifest:
     nav: tuple[NavEntry, ...] = ()
     admin_nav: tuple[NavEntry, ...] = ()
     demo: DemoSeed | None = None
+    datasets: tuple[PublishedDataset, ...] = ()
     extras: dict[str, object] = field(default_factory=dict)
 
 

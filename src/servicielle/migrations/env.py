@@ -11,6 +11,16 @@ get_registry().import_models()
 target_metadata = Base.metadata
 
 
+# Made at run time or outside the ORM: datastore tables (one per resource), SQLite's
+# full-text table and PostgreSQL's expression index for search.
+UNMANAGED_PREFIXES = ("ds_", "dataset_fts", "ix_datasets_fts")
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Leave out of comparisons what Alembic does not manage."""
+    return not (name and type_ in ("table", "index") and name.startswith(UNMANAGED_PREFIXES))
+
+
 def run_migrations() -> None:
     """Run migrations on the configured database."""
     url = context.config.get_main_option("sqlalchemy.url")
@@ -22,6 +32,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -74,7 +74,8 @@ def _bearer(request: Request) -> str | None:
     if header:
         scheme, _sep, value = header.partition(" ")
         return value.strip() if scheme.lower() in ("bearer", "token") else header.strip()
-    return request.headers.get("x-api-key")
+    # X-CKAN-API-Key: what ckanapi and older CKAN clients send.
+    return request.headers.get("x-api-key") or request.headers.get("x-ckan-api-key")
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -7,6 +7,7 @@ from servicielle.core.modules import ModuleManifest
 from servicielle.core.permissions import ADMINS, Permission
 from servicielle.core.territory import api
 from servicielle.core.territory.demo import demo
+from servicielle.core.territory.opendata import COMMUNES, GEOZONES
 
 manifest = ModuleManifest(
     name="territory",
@@ -18,4 +19,5 @@ manifest = ModuleManifest(
         Permission("territory.manage", "Add or remove geozones and organisations", ADMINS),
     ),
     demo=demo,
+    datasets=(COMMUNES, GEOZONES),
 )

@@ -5,13 +5,30 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from shapely.geometry import shape
+from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicielle.core.db import Base, TimestampMixin
 
 
-class Commune(TimestampMixin, Base):
+class HasOutline:
+    """A GeoJSON outline and a point inside it, kept in step, for maps and open data."""
+
+    geometry: Mapped[dict[str, Any]]
+    centroid_lon: Mapped[float | None]
+    centroid_lat: Mapped[float | None]
+
+
+@event.listens_for(HasOutline, "before_insert", propagate=True)
+@event.listens_for(HasOutline, "before_update", propagate=True)
+def _place_centroid(_mapper: Any, _connection: Any, target: HasOutline) -> None:
+    # A point on the surface, not the centroid: a crescent's centroid can fall outside it.
+    point = shape(target.geometry).representative_point()
+    target.centroid_lon, target.centroid_lat = round(point.x, 6), round(point.y, 6)
+
+
+class Commune(HasOutline, TimestampMixin, Base):
     """A member commune, keyed by its INSEE code, with its outline (GeoJSON, WGS84)."""
 
     __tablename__ = "communes"
@@ -21,10 +38,9 @@ class Commune(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     population: Mapped[int]
     siren: Mapped[str | None] = mapped_column(String(9))
-    geometry: Mapped[dict[str, Any]]
 
 
-class GeoZone(TimestampMixin, Base):
+class GeoZone(HasOutline, TimestampMixin, Base):
     """Any named polygon: a district, a neighbourhood, a sector of a contract."""
 
     __tablename__ = "geozones"
@@ -37,7 +53,6 @@ class GeoZone(TimestampMixin, Base):
     commune_code: Mapped[str | None] = mapped_column(
         ForeignKey("communes.insee_code", ondelete="SET NULL"), index=True
     )
-    geometry: Mapped[dict[str, Any]]
 
 
 class OrganisationKind(StrEnum):

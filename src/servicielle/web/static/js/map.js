@@ -64,6 +64,10 @@
     const label = el.dataset.populationLabel || '';
     const layer = L.geoJSON(data, {
       style: { color: '#1d4ed8', weight: 2, fillColor: '#93c5fd', fillOpacity: 0.3 },
+      // Circles, not Leaflet's marker images: light, and styled like the outlines.
+      pointToLayer(_feature, latlng) {
+        return L.circleMarker(latlng, { radius: 5, color: '#1d4ed8', weight: 1, fillOpacity: 0.7 });
+      },
       onEachFeature(feature, featureLayer) {
         featureLayer.bindTooltip(tooltipFor(feature.properties || {}, label), { sticky: true });
       },
