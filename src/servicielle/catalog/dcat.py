@@ -102,10 +102,7 @@ def schema_url(name: str, version: str | None) -> str:
 
 def download_url(base_url: str, dataset: Dataset, resource: Resource) -> str:
     """Where the resource's content is fetched."""
-    if resource.kind == ResourceKind.LIVE:
-        # resource.dataset is not loaded with the dataset's resources (lazy="raise").
-        return f"{base_url}/api/explore/v2.1/catalog/datasets/{dataset.slug}/exports/csv"
-    return resource_url(base_url, resource)
+    return resource_url(base_url, resource, dataset.slug)
 
 
 def _mimetype(resource: Resource) -> str | None:

@@ -53,17 +53,20 @@ def organization_dict(
     return out
 
 
-def resource_url(base_url: str, resource: Resource) -> str:
+def resource_url(base_url: str, resource: Resource, dataset_slug: str | None = None) -> str:
     """Where a client fetches the resource: the link, or our download route."""
     if resource.kind == ResourceKind.FILE:
         name = resource.filename or "fichier"
         return f"{base_url}/api/v1/catalog/resources/{resource.id}/download/{name}"
     if resource.kind == ResourceKind.LIVE:
-        return f"{base_url}/api/explore/v2.1/catalog/datasets/{resource.dataset.slug}/exports/csv"
+        slug = dataset_slug or resource.dataset.slug
+        return f"{base_url}/api/explore/v2.1/catalog/datasets/{slug}/exports/csv"
     return resource.url or ""
 
 
-def resource_dict(resource: Resource, base_url: str) -> dict[str, Any]:
+def resource_dict(
+    resource: Resource, base_url: str, dataset_slug: str | None = None
+) -> dict[str, Any]:
     """A resource as ``resource_show`` returns it."""
     return {
         "id": resource.id,
@@ -76,7 +79,7 @@ def resource_dict(resource: Resource, base_url: str) -> dict[str, Any]:
         "mimetype_inner": None,
         "size": resource.size,
         "hash": f"sha256:{resource.checksum}" if resource.checksum else "",
-        "url": resource_url(base_url, resource),
+        "url": resource_url(base_url, resource, dataset_slug),
         "url_type": "upload" if resource.kind == ResourceKind.FILE else None,
         "resource_type": RESOURCE_TYPES.get(resource.kind, "file"),
         "created": _time(resource.created_at),
@@ -147,7 +150,7 @@ def package_dict(dataset: Dataset, base_url: str) -> dict[str, Any]:
         "metadata_modified": _time(dataset.modified_at),
         "num_resources": len(resources),
         "num_tags": len(dataset.values("keyword")),
-        "resources": [resource_dict(r, base_url) for r in resources],
+        "resources": [resource_dict(r, base_url, dataset.slug) for r in resources],
         "tags": _tags(dataset),
         "groups": [
             {"name": t.lower(), "title": t, "display_name": t} for t in dataset.values("theme")
