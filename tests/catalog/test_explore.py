@@ -209,3 +209,34 @@ def test_oversized_upload_is_413_and_stores_nothing(publisher: Ckan, small_uploa
     assert response.status_code == 413
     assert response.json()["error"]["__type"] == "Validation Error"
     assert publisher.ok("package_show", {"id": "gros"})["num_resources"] == 0
+
+
+def test_declared_oversized_body_is_refused_before_reading(
+    client: TestClient, publisher: Ckan, small_uploads: None
+) -> None:
+    response = client.post(
+        "/api/3/action/resource_create",
+        content=b"x" * 10,
+        headers={"Content-Length": str(10 * 1024 * 1024), "Authorization": publisher.key or ""},
+    )
+    assert response.status_code == 413
+
+
+def test_arithmetic_the_database_refuses_is_a_400(client: TestClient, equipements: Any) -> None:
+    response = client.get(
+        RECORDS.format(slug="equipements"),
+        params={"select": "capacite * 9223372036854775807 * 9223372036854775807 as x"},
+    )
+    assert response.status_code in (200, 400)
+    assert response.headers["content-type"].startswith(
+        "application/json" if response.status_code == 200 else "application/problem+json"
+    )
+
+
+def test_sitemap_lists_public_datasets_only(
+    client: TestClient, publisher: Ckan, equipements: Any
+) -> None:
+    new_package(publisher, "cache", private=True)
+    body = client.get("/sitemap.xml").text
+    assert "/donnees/equipements</loc>" in body
+    assert "/donnees/cache<" not in body

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy.exc import DataError
 
 from servicielle.catalog import datastore, exports, service
 from servicielle.catalog.ckan.dictize import package_dict
@@ -177,8 +178,19 @@ def records(
     query = _compile(
         found, resource, _params(select_, where, group_by, order_by, limit, offset, refine, exclude)
     )
-    total = int(session.scalar(query.count_statement) or 0)
-    rows = session.execute(query.statement).all()
+    try:
+        total = int(session.scalar(query.count_statement) or 0)
+        rows = session.execute(query.statement).all()
+    except DataError as exc:
+        # Arithmetic the database refuses (an overflow, say) is the query's fault, not ours.
+        raise QueryError(
+            _("The database cannot compute this query: {reason}").format(
+                reason=str(exc.orig).splitlines()[0]
+            ),
+            clause="select",
+            position=None,
+            text=select_ or "",
+        ) from None
     return JSONResponse(
         {"total_count": total, "results": [query.decode(r) for r in rows]},
         headers={"Cache-Control": "no-cache"},

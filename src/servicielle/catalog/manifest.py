@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicielle.catalog import admin, api, dcat_routes, explore, views
+from servicielle.catalog import admin, api, dcat_routes, explore, sitemap, views
 from servicielle.catalog.ckan import api as ckan_api
 from servicielle.catalog.demo import demo
 from servicielle.core.i18n import N_
@@ -20,7 +20,7 @@ manifest = ModuleManifest(
     # The moderation queues come first: /admin/donnees/{slug} would swallow their paths.
     admin=(admin.moderation, admin.router),
     # DCAT before the pages: /donnees/{slug}.ttl must not reach the dataset page.
-    routes=(ckan_api.router, explore.router, dcat_routes.router),
+    routes=(ckan_api.router, explore.router, dcat_routes.router, sitemap.router),
     permissions=(
         Permission(
             "catalog.dataset.publish",

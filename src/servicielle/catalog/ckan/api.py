@@ -24,6 +24,7 @@ from servicielle.core.errors import (
     ServicielleError,
     Unauthenticated,
 )
+from servicielle.core.i18n import _
 from servicielle.core.session import DbSession
 
 router = APIRouter(tags=["ckan"], include_in_schema=False)
@@ -131,6 +132,19 @@ async def call(name: str, request: Request, session: DbSession) -> Response:
         )
     files: dict[str, Upload] = {}
     opened: list[FormData] = []
+    declared = request.headers.get("content-length", "")
+    limit = request.app.state.settings.upload_max_bytes
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        # Refused before reading: a 500 MB body is not spooled to disk only to be dropped.
+        return error_response(
+            request,
+            name,
+            PayloadTooLarge(
+                _("The file is larger than the limit of {limit} MB.").format(
+                    limit=limit // (1024 * 1024)
+                )
+            ),
+        )
     try:
         data = await _data(request, files, opened)
         principal = get_principal(request, session)
