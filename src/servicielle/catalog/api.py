@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse
 
 from servicielle.catalog import service
 from servicielle.catalog.ckan.dictize import resource_dict
-from servicielle.catalog.repository import ResourceRepository
+from servicielle.catalog.repository import ResourceRepository, ReuseRepository
+from servicielle.catalog.reuses import image_type
 from servicielle.catalog.storage import FileStore
 from servicielle.core.accounts.auth import CurrentPrincipal
 from servicielle.core.errors import NotFound
@@ -39,6 +40,22 @@ def download(
         media_type=resource.mimetype or "application/octet-stream",
         filename=resource.filename or filename,
     )
+
+
+@router.get("/reuses/{reuse_id}/image")
+def reuse_image(
+    reuse_id: int, request: Request, session: DbSession, principal: CurrentPrincipal
+) -> FileResponse:
+    """The picture of a reuse the principal may see."""
+    reuse = ReuseRepository(session, principal).get(reuse_id)
+    if reuse is None or reuse.image_sha256 is None:
+        raise NotFound(_("No image for this reuse."))
+    path = FileStore(request.app.state.settings.data_dir).path(reuse.image_sha256)
+    if not path.is_file():
+        raise NotFound(_("The file is missing from the store."))
+    with path.open("rb") as handle:
+        media_type = image_type(handle.read(16)) or "application/octet-stream"
+    return FileResponse(path, media_type=media_type)
 
 
 @router.get("/resources/{resource_id}")

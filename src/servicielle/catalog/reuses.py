@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from servicielle.catalog.models import Dataset, Moderation, Reuse
 from servicielle.catalog.repository import DatasetRepository
+from servicielle.catalog.storage import FileStore
 from servicielle.catalog.vocabularies import REUSE_TYPES
 from servicielle.core.errors import InvalidInput
 from servicielle.core.i18n import _
@@ -24,9 +25,36 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "reutilisation"
 
 
-def submit(session: Session, principal: Principal, values: dict[str, Any]) -> Reuse:
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+# Known by their first bytes, not by the name or type the browser claims.
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"RIFF": "image/webp",
+}
+
+
+def image_type(data: bytes) -> str | None:
+    """The media type of a PNG, JPEG or WebP image, or None."""
+    for signature, media_type in IMAGE_SIGNATURES.items():
+        if data.startswith(signature) and (media_type != "image/webp" or data[8:12] == b"WEBP"):
+            return media_type
+    return None
+
+
+def submit(
+    session: Session,
+    principal: Principal,
+    values: dict[str, Any],
+    *,
+    store: FileStore | None = None,
+    image: bytes | None = None,
+) -> Reuse:
     """Record a reuse for moderation (administrators' own are approved at once)."""
     errors: dict[str, str] = {}
+    if image:
+        if len(image) > IMAGE_MAX_BYTES or image_type(image) is None:
+            errors["image"] = _("The image must be a PNG, JPEG or WebP file of at most 2 MB.")
     title = str(values.get("title", "")).strip()
     url = str(values.get("url", "")).strip()
     kind = str(values.get("type", "application"))
@@ -61,6 +89,8 @@ def submit(session: Session, principal: Principal, values: dict[str, Any]) -> Re
         moderation=Moderation.APPROVED if principal.is_admin else Moderation.PENDING,
         datasets=datasets,
     )
+    if image and store is not None:
+        reuse.image_sha256 = store.put_bytes(image, limit=IMAGE_MAX_BYTES).sha256
     session.add(reuse)
     session.flush()
     return reuse

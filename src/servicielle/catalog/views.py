@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from servicielle.catalog import preview, reuses, service
 from servicielle.catalog.models import ResourceStatus
 from servicielle.catalog.quality import assess
 from servicielle.catalog.repository import DatasetRepository, ReuseRepository, SearchCriteria
+from servicielle.catalog.storage import FileStore
 from servicielle.catalog.vocabularies import FREQUENCIES, LICENCES, REUSE_TYPES, THEMES
 from servicielle.core.accounts.auth import Authorize, CurrentPrincipal
 from servicielle.core.csrf import CsrfChecked
@@ -189,8 +190,10 @@ def submit_reuse(
     type: TextField = "application",
     description: TextField = "",
     datasets: TextField = "",
+    image: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Record a reuse for moderation."""
+    picture = image.file.read(reuses.IMAGE_MAX_BYTES + 1) if image and image.filename else None
     values = {
         "title": title,
         "url": url,
@@ -199,7 +202,13 @@ def submit_reuse(
         "datasets": datasets,
     }
     try:
-        reuses.submit(session, principal, values)
+        reuses.submit(
+            session,
+            principal,
+            values,
+            store=FileStore(request.app.state.settings.data_dir),
+            image=picture,
+        )
     except ServicielleError as exc:
         errors = {e["field"]: e["message"] for e in exc.errors} or {"title": exc.detail}
         return render(
