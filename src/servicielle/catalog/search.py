@@ -1,6 +1,7 @@
 """French full-text search over datasets, on PostgreSQL and on SQLite.
 
-PostgreSQL stems with its ``french`` configuration behind ``unaccent`` (migration 0002).
+PostgreSQL stems with its ``french`` configuration behind ``unaccent`` into a stored,
+GIN-indexed vector (migration 0002).
 SQLite's FTS5 only folds diacritics, so words are stemmed here with the same Snowball
 French stemmer before they are indexed or searched.
 """
@@ -19,6 +20,8 @@ from servicielle.catalog.models import Dataset
 
 WORD = re.compile(r"\w+", re.UNICODE)
 PG_CONFIG: ColumnElement[str] = literal_column("'servicielle_french'::regconfig")
+# A generated column PostgreSQL keeps in step with search_text (migration 0002).
+PG_VECTOR: ColumnElement[str] = literal_column("datasets.search_vector")
 FTS = table("dataset_fts", column("dataset_id"), column("body"))
 MAX_TERMS = 12
 
@@ -69,8 +72,7 @@ def matching(
     if session.get_bind().dialect.name == "postgresql":
         # Prefix matching keeps "vélo" finding "vélos", which the stemmer leaves apart.
         tsquery = func.to_tsquery(PG_CONFIG, " & ".join(f"{w}:*" for w in words))
-        vector = func.to_tsvector(PG_CONFIG, Dataset.search_text)
-        return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery)
+        return PG_VECTOR.op("@@")(tsquery), func.ts_rank(PG_VECTOR, tsquery)
     stemmed = [s for w in words for s in stems(w)] or words
     fts_query = " AND ".join(f'"{s}"*' for s in stemmed)
     hits: Select[tuple[str, float]] = select(

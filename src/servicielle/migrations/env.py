@@ -12,12 +12,15 @@ target_metadata = Base.metadata
 
 
 # Made at run time or outside the ORM: datastore tables (one per resource), SQLite's
-# full-text table and PostgreSQL's expression index for search.
+# full-text table, PostgreSQL's search vector column and its index.
 UNMANAGED_PREFIXES = ("ds_", "dataset_fts", "ix_datasets_fts")
+UNMANAGED_COLUMNS = ("search_vector",)
 
 
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
     """Leave out of comparisons what Alembic does not manage."""
+    if type_ == "column":
+        return name not in UNMANAGED_COLUMNS
     return not (name and type_ in ("table", "index") and name.startswith(UNMANAGED_PREFIXES))
 
 
