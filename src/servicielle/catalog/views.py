@@ -11,6 +11,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from servicielle.catalog import preview, reuses, service
+from servicielle.catalog.dcat import schema_org
 from servicielle.catalog.models import ResourceStatus
 from servicielle.catalog.quality import assess
 from servicielle.catalog.repository import DatasetRepository, ReuseRepository, SearchCriteria
@@ -235,8 +236,7 @@ def dataset_page(
     resources = [r for r in dataset.resources if r.status == ResourceStatus.PUBLISHED or editable]
     base_url = request.app.state.settings.base_url.rstrip("/")
     table = preview.table(session, dataset, sort=tri, page=p)
-    from servicielle.catalog.dcat import schema_org
-
+    labels = _labels(session)
     return render(
         request,
         "catalog/dataset.html",
@@ -248,7 +248,7 @@ def dataset_page(
             "licence": LICENCES.get(dataset.licence),
             "frequency": FREQUENCIES.get(dataset.frequency),
             "themes": THEMES,
-            "labels": _labels(session),
+            "labels": labels,
             "quality": assess(dataset),
             "table": table,
             "chart": preview.chart(session, dataset) if table else None,

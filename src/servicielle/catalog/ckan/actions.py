@@ -17,6 +17,7 @@ from servicielle.catalog.ckan.convert import dataset_input, resource_input
 from servicielle.catalog.ckan.dictize import organization_dict, package_dict, resource_dict
 from servicielle.catalog.models import Resource
 from servicielle.catalog.repository import (
+    SORT_COLUMNS,
     TERM_FACETS,
     DatasetRepository,
     ResourceRepository,
@@ -157,8 +158,6 @@ def _filters(text: str, *, param: str) -> tuple[list[tuple[str, str, bool]], str
 
 
 def _sort(text: str) -> list[tuple[str, bool]]:
-    from servicielle.catalog.repository import SORT_COLUMNS
-
     order = []
     for part in text.split(","):
         words = part.split()
