@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from servicielle.app import create_app
 from servicielle.config import Settings
-from servicielle.core.accounts.auth import SESSION_COOKIE
+from servicielle.core.accounts import tokens
+from servicielle.core.accounts.auth import SESSION_COOKIE, principal_for_user
 from servicielle.core.accounts.models import User
+from servicielle.core.accounts.repository import UserRepository
 from servicielle.core.accounts.service import add_membership, create_user, sign_in
 from servicielle.core.csrf import CSRF_COOKIE
 from servicielle.core.db import create_db_engine
@@ -193,6 +195,16 @@ def make_user(
         add_membership(db, user=user, organisation_id=organisation.id)
     db.flush()
     return user
+
+
+def token_for(db: Session, user_id: int, organisation_id: int) -> str:
+    """An API token of ``user_id`` speaking for ``organisation_id``."""
+    user = UserRepository(db).get(user_id)
+    _token, secret = tokens.create_token(
+        db, principal_for_user(user), name="test", organisation_id=organisation_id
+    )
+    db.flush()
+    return secret
 
 
 def sign_in_client(client: TestClient, db: Session, settings: Settings, user: User) -> TestClient:

@@ -9,20 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
-from servicielle.core.accounts import tokens
-from servicielle.core.accounts.auth import principal_for_user
 from servicielle.core.accounts.models import ApiToken
-from servicielle.core.accounts.repository import UserRepository
 from servicielle.core.accounts.security import digest
-
-
-def _token_for(db: Session, user_id: int, organisation_id: int) -> str:
-    user = UserRepository(db).get(user_id)
-    _token, secret = tokens.create_token(
-        db, principal_for_user(user), name="t", organisation_id=organisation_id
-    )
-    db.flush()
-    return secret
+from tests.conftest import token_for
 
 
 def _auth(secret: str) -> dict[str, str]:
@@ -34,7 +23,7 @@ class TestTokens:
         self, client: TestClient, db: Session, roles: dict[str, Any]
     ) -> None:
         agent, department = roles["agent"], roles["department"]
-        bootstrap = _token_for(db, agent.id, department.id)
+        bootstrap = token_for(db, agent.id, department.id)
         response = client.post(
             "/api/v1/tokens",
             headers=_auth(bootstrap),
@@ -70,7 +59,7 @@ class TestTokens:
     def test_no_token_for_another_organisation(
         self, client: TestClient, db: Session, roles: dict[str, Any]
     ) -> None:
-        secret = _token_for(db, roles["operator"].id, roles["operator_org"].id)
+        secret = token_for(db, roles["operator"].id, roles["operator_org"].id)
         response = client.post(
             "/api/v1/tokens",
             headers=_auth(secret),
@@ -81,7 +70,7 @@ class TestTokens:
     def test_expired_token_is_401(
         self, client: TestClient, db: Session, roles: dict[str, Any]
     ) -> None:
-        secret = _token_for(db, roles["agent"].id, roles["department"].id)
+        secret = token_for(db, roles["agent"].id, roles["department"].id)
         token = db.query(ApiToken).filter_by(token_digest=digest(secret)).one()
         token.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
         db.flush()
@@ -100,7 +89,7 @@ class TestTokens:
     def test_unknown_field_is_named(
         self, client: TestClient, db: Session, roles: dict[str, Any]
     ) -> None:
-        secret = _token_for(db, roles["agent"].id, roles["department"].id)
+        secret = token_for(db, roles["agent"].id, roles["department"].id)
         response = client.post(
             "/api/v1/tokens",
             headers=_auth(secret),

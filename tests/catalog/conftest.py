@@ -10,19 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from servicielle.core.accounts import tokens
-from servicielle.core.accounts.auth import principal_for_user
-from servicielle.core.accounts.repository import UserRepository
-
-
-def token_for(db: Session, user_id: int, organisation_id: int) -> str:
-    """An API token of ``user_id`` speaking for ``organisation_id``."""
-    user = UserRepository(db).get(user_id)
-    _token, secret = tokens.create_token(
-        db, principal_for_user(user), name="catalog", organisation_id=organisation_id
-    )
-    db.flush()
-    return secret
+from tests.conftest import token_for
 
 
 @dataclass

@@ -104,7 +104,7 @@ class TestDatasets:
     def test_cannot_publish_for_another_organisation(
         self, client: TestClient, db: Any, roles: dict[str, Any]
     ) -> None:
-        from tests.catalog.conftest import token_for
+        from tests.conftest import token_for
 
         operator = Ckan(client, token_for(db, roles["operator"].id, roles["operator_org"].id))
         response = operator.call(

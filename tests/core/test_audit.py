@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.audit.models import AuditEntry
 from servicielle.core.territory.models import Organisation, OrganisationKind
-from tests.accounts.test_api import _auth, _token_for
-from tests.conftest import make_user
+from tests.accounts.test_api import _auth
+from tests.conftest import make_user, token_for
 
 
 def test_api_write_records_actor_address_and_values(
     client: TestClient, db: Session, roles: dict[str, Any]
 ) -> None:
     admin = roles["administrator"]
-    secret = _token_for(db, admin.id, roles["department"].id)
+    secret = token_for(db, admin.id, roles["department"].id)
     client.post(
         "/api/v1/territory/organisations",
         headers=_auth(secret),

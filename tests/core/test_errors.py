@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 def test_malformed_json_is_400_problem(
     client: TestClient, db: Session, roles: dict[str, Any]
 ) -> None:
-    from tests.accounts.test_api import _auth, _token_for
+    from tests.accounts.test_api import _auth
+    from tests.conftest import token_for
 
-    secret = _token_for(db, roles["agent"].id, roles["department"].id)
+    secret = token_for(db, roles["agent"].id, roles["department"].id)
     response = client.post(
         "/api/v1/tokens",
         content=b"{not json",
@@ -29,9 +30,10 @@ def test_malformed_json_is_400_problem(
 
 
 def test_wrong_type_names_the_field(client: TestClient, db: Session, roles: dict[str, Any]) -> None:
-    from tests.accounts.test_api import _auth, _token_for
+    from tests.accounts.test_api import _auth
+    from tests.conftest import token_for
 
-    secret = _token_for(db, roles["agent"].id, roles["department"].id)
+    secret = token_for(db, roles["agent"].id, roles["department"].id)
     response = client.post(
         "/api/v1/tokens", json={"name": "x", "organisation_id": "abc"}, headers=_auth(secret)
     )

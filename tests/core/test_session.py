@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.accounts.models import LoginAttempt
 from servicielle.core.territory.models import Organisation
-from tests.accounts.test_api import _auth, _token_for
+from tests.accounts.test_api import _auth
+from tests.conftest import token_for
 
 
 def _organisations(db: Session) -> int:
@@ -20,7 +21,7 @@ def _organisations(db: Session) -> int:
 def test_successful_write_is_committed(
     client: TestClient, db: Session, roles: dict[str, Any]
 ) -> None:
-    secret = _token_for(db, roles["administrator"].id, roles["department"].id)
+    secret = token_for(db, roles["administrator"].id, roles["department"].id)
     before = _organisations(db)
     response = client.post(
         "/api/v1/territory/organisations",
@@ -34,7 +35,7 @@ def test_successful_write_is_committed(
 def test_conflict_is_409_and_leaves_data_intact(
     client: TestClient, db: Session, roles: dict[str, Any]
 ) -> None:
-    secret = _token_for(db, roles["administrator"].id, roles["department"].id)
+    secret = token_for(db, roles["administrator"].id, roles["department"].id)
     before = _organisations(db)
     response = client.post(
         "/api/v1/territory/organisations",

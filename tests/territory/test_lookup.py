@@ -14,7 +14,8 @@ from servicielle.core.errors import InvalidInput
 from servicielle.core.territory import demo
 from servicielle.core.territory.geometry import parse_area
 from servicielle.core.territory.lookup import locate
-from tests.accounts.test_api import _auth, _token_for
+from tests.accounts.test_api import _auth
+from tests.conftest import token_for
 
 # Points inside the IGN outlines (town centres; a point of the island away from its coast).
 ROCHEFORT_CENTRE = (-0.9609, 45.9378)
@@ -79,7 +80,7 @@ def test_new_geozone_is_seen_by_the_next_lookup(
         ],
     }
     assert "centre-ville" not in {z.key for z in locate(db, lon=lon, lat=lat).geozones}
-    secret = _token_for(db, roles["administrator"].id, roles["department"].id)
+    secret = token_for(db, roles["administrator"].id, roles["department"].id)
     response = client.post(
         "/api/v1/territory/geozones",
         headers=_auth(secret),
@@ -99,7 +100,7 @@ def test_self_crossing_polygon_is_refused_by_name(
     client: TestClient, db: Session, roles: dict[str, Any]
 ) -> None:
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
-    secret = _token_for(db, roles["administrator"].id, roles["department"].id)
+    secret = token_for(db, roles["administrator"].id, roles["department"].id)
     response = client.post(
         "/api/v1/territory/geozones",
         headers=_auth(secret),

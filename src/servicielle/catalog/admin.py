@@ -36,10 +36,6 @@ FIELDS = (
 ).split()
 
 
-def _errors(exc: ServicielleError) -> dict[str, str]:
-    return {str(e["field"]): str(e["message"]) for e in exc.errors} or {"form": exc.detail}
-
-
 def _form_context(session: DbSession, principal: Principal) -> dict[str, Any]:
     organisations = session.scalars(select(Organisation).order_by(Organisation.name)).all()
     if not principal.is_admin:
@@ -127,7 +123,7 @@ async def create(
             {
                 "dataset": None,
                 "values": values,
-                "errors": _errors(exc),
+                "errors": exc.by_field(),
                 **_form_context(session, principal),
             },
             status_code=exc.status,
@@ -197,7 +193,7 @@ async def update(
             principal,
             dataset,
             values=values,
-            errors=_errors(exc),
+            errors=exc.by_field(),
             status_code=exc.status,
         )
     return RedirectResponse(f"/admin/donnees/{dataset.slug}?enregistre=1", status_code=303)
@@ -247,7 +243,7 @@ def upload(
             session,
             principal,
             dataset,
-            upload={"errors": _errors(exc)},
+            upload={"errors": exc.by_field()},
             status_code=exc.status,
         )
     outcome = {

@@ -264,11 +264,3 @@ def input_from_form(values: dict[str, Any]) -> DatasetInput:
     except ValidationError as exc:
         fields = {str(e["loc"][0]) if e["loc"] else "form": e["msg"] for e in exc.errors()}
         raise InvalidInput.on_fields(_("Some values are invalid."), fields) from None
-
-
-def describe_errors(exc: InvalidInput) -> dict[str, Any]:
-    """Field → messages, the shape forms and CKAN show."""
-    out: dict[str, list[str]] = {}
-    for error in exc.errors:
-        out.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
-    return out

@@ -155,7 +155,7 @@ def propose(
         data = service.input_from_form(values)
         dataset = service.create_dataset(session, principal, data)
     except ServicielleError as exc:
-        errors = {e["field"]: e["message"] for e in exc.errors} or {"title": exc.detail}
+        errors = exc.by_field("title")
         return render(
             request,
             "catalog/propose.html",
@@ -211,7 +211,7 @@ def submit_reuse(
             image=picture,
         )
     except ServicielleError as exc:
-        errors = {e["field"]: e["message"] for e in exc.errors} or {"title": exc.detail}
+        errors = exc.by_field("title")
         return render(
             request,
             "catalog/reuse_form.html",

@@ -47,6 +47,10 @@ class ServicielleError(Exception):
         """An error naming each bad field with its message."""
         return cls(detail, errors=[{"field": f, "message": m} for f, m in fields.items()])
 
+    def by_field(self, fallback: str = "form") -> dict[str, str]:
+        """Field → message, as forms show them; the detail goes to ``fallback`` otherwise."""
+        return {str(e["field"]): str(e["message"]) for e in self.errors} or {fallback: self.detail}
+
     @classmethod
     def on_field(cls, field: str, message: str) -> Self:
         """An error about one field, whose message is also the detail."""

@@ -16,7 +16,6 @@ from servicielle.core.errors import (
     Conflict,
     InvalidInput,
     RateLimited,
-    ServicielleError,
     Unauthenticated,
 )
 from servicielle.core.i18n import LOCALE_COOKIE, _, get_locale
@@ -28,10 +27,6 @@ router = APIRouter(prefix="/compte")
 
 TextField = Annotated[str, Form(max_length=2000)]
 Profile = Annotated[Principal, Authorize("accounts.profile.edit")]
-
-
-def _errors(exc: ServicielleError) -> dict[str, str]:
-    return {e["field"]: e["message"] for e in exc.errors} or {"form": exc.detail}
 
 
 def safe_next(target: str | None) -> str:
@@ -87,7 +82,7 @@ def register(
         return render(
             request,
             "accounts/register.html",
-            {"values": values, "errors": _errors(exc)},
+            {"values": values, "errors": exc.by_field()},
             status_code=exc.status,
         )
     return _message(
@@ -221,7 +216,7 @@ def reset(
         return render(
             request,
             "accounts/reset.html",
-            {"token": token, "errors": _errors(exc)},
+            {"token": token, "errors": exc.by_field()},
             status_code=422,
         )
     return _message(
@@ -276,7 +271,7 @@ def update_profile(
     except InvalidInput as exc:
         values = {"display_name": display_name, "locale": locale}
         return _profile_page(
-            request, principal, values=values, errors=_errors(exc), status_code=422
+            request, principal, values=values, errors=exc.by_field(), status_code=422
         )
     response = _redirect("/compte?saved=1")
     response.set_cookie(LOCALE_COOKIE, locale, samesite="lax", max_age=365 * 86400)
@@ -332,7 +327,7 @@ def create_token(
             session, principal, name=name, organisation_id=organisation_id, lifetime_days=days
         )
     except InvalidInput as exc:
-        return _tokens(request, session, principal, errors=_errors(exc))
+        return _tokens(request, session, principal, errors=exc.by_field())
     return _tokens(request, session, principal, secret=secret)
 
 
