@@ -58,6 +58,11 @@ def create_app(
     app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
     app.state.templates = build_environment(registry, settings)
 
+    app.state.error_formats = {
+        prefix: render_error
+        for manifest in registry.manifests
+        for prefix, render_error in manifest.error_formats.items()
+    }
     handlers.install(app)
     app.add_middleware(DbSessionMiddleware, get_factory=lambda: app.state.session_factory)
     app.add_middleware(LocaleMiddleware)

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var/files")
     upload_max_bytes: int = Field(200 * 1024 * 1024, description="largest accepted upload")
 
+    # Real-time hub.
+    sensors_batch_max_rows: int = Field(100_000, description="observations per ingest request")
+    sensors_batch_max_bytes: int = Field(50 * 1024 * 1024, description="bytes per ingest request")
+    sensors_open_world: bool = Field(
+        True, description="accept entity types and attributes the Smart Data Models do not know"
+    )
+    sensors_raw_retention_days: int = Field(
+        400, description="days raw observations are kept; hourly aggregates are kept for ever"
+    )
+
     session_days: int = 14
     secure_cookies: bool = False
     login_max_failures: int = Field(5, description="failed logins per account per window")

@@ -9,6 +9,7 @@ Hierarchy::
     ├── Forbidden (403)             authenticated but not allowed
     ├── NotFound (404)
     ├── Conflict (409)              the request clashes with stored state
+    ├── PayloadTooLarge (413)       over a size limit
     └── RateLimited (429)
 
 APIs answer RFC 9457 problem details; pages answer an HTML error page. Services raise
@@ -109,6 +110,14 @@ class Conflict(ServicielleError):
     title = N_("Conflict")
 
 
+class PayloadTooLarge(ServicielleError):
+    """The request is over a size limit, which the detail names."""
+
+    status = 413
+    type_slug = "payload-too-large"
+    title = N_("Payload too large")
+
+
 class RateLimited(ServicielleError):
     """Too many attempts; ``retry_after`` seconds to wait."""
 
@@ -128,6 +137,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "ServicielleError",
     "Unauthenticated",

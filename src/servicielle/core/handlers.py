@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +21,31 @@ log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
 PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """An error about to be answered, for modules whose standard fixes its own error format."""
+
+    status: int
+    title: str
+    detail: str
+    type_slug: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    headers: dict[str, str] | None = None
+    exc: Exception | None = None
+
+
+# A module's error format: (request, problem) → response; chosen by path prefix.
+ErrorFormat = Callable[[Request, ProblemInfo], Response]
+
+
+def _own_format(request: Request, info: ProblemInfo) -> Response | None:
+    formats: dict[str, ErrorFormat] = getattr(request.app.state, "error_formats", {})
+    for prefix, render_error in formats.items():
+        if request.url.path.startswith(prefix):
+            return render_error(request, info)
+    return None
 
 
 def wants_json(request: Request) -> bool:
@@ -67,6 +94,11 @@ def _page(
 async def domain_error(request: Request, exc: Exception) -> Response:
     """Render a ServicielleError."""
     assert isinstance(exc, ServicielleError)
+    info = ProblemInfo(
+        exc.status, exc.title, exc.detail, exc.type_slug, exc.errors, exc.headers, exc
+    )
+    if (own := _own_format(request, info)) is not None:
+        return own
     if wants_json(request):
         return problem(
             request,
@@ -106,6 +138,9 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         if malformed
         else "Invalid value for: " + ", ".join(sorted({e["field"] for e in errors}))
     )
+    slug = "bad-request" if malformed else "invalid-input"
+    if (own := _own_format(request, ProblemInfo(status, title, detail, slug, errors))) is not None:
+        return own
     if wants_json(request):
         return problem(
             request,
@@ -128,6 +163,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
         413: N_("Payload too large"),
     }
     title = titles.get(exc.status_code, N_("Error"))
+    headers = getattr(exc, "headers", None)
+    info = ProblemInfo(exc.status_code, title, str(exc.detail), headers=headers, exc=exc)
+    if (own := _own_format(request, info)) is not None:
+        return own
     if wants_json(request):
         detail = "No such API endpoint." if exc.status_code == 404 else str(exc.detail)
         return problem(
@@ -135,7 +174,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
             status=exc.status_code,
             title=title,
             detail=detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
     detail = _("This page does not exist or has moved.") if exc.status_code == 404 else _(title)
     return _page(request, exc.status_code, _(title), detail)
@@ -144,6 +183,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback, answered without leaking it."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    info = ProblemInfo(500, "Internal error", "An unexpected error occurred.", exc=exc)
+    if (own := _own_format(request, info)) is not None:
+        return own
     if wants_json(request):
         return problem(
             request, status=500, title="Internal error", detail="An unexpected error occurred."

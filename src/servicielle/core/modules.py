@@ -21,6 +21,8 @@ from servicielle.core.permissions import Permission
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from servicielle.core.handlers import ErrorFormat
+
 ENTRY_POINT_GROUP = "servicielle.modules"
 
 
@@ -66,6 +68,8 @@ class ModuleManifest:
     admin_nav: tuple[NavEntry, ...] = ()
     demo: DemoSeed | None = None
     datasets: tuple[PublishedDataset, ...] = ()
+    # Path prefix → renderer, for standards with their own error format (NGSI-LD, Open311).
+    error_formats: dict[str, ErrorFormat] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
 
 

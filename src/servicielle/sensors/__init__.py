@@ -1,0 +1,1 @@
+"""Real-time data hub: NGSI-LD entities, observations, time series, subscriptions."""
