@@ -38,10 +38,13 @@ EXPECTED: dict[str, set[Role]] = {
     "catalog.dataset.moderate": {ADM},
     "catalog.reuse.submit": {INHAB, AGENT, OPER, ADM},
     "catalog.reuse.moderate": {ADM},
+    "sensors.entity.write": {AGENT, OPER, ADM},
+    "sensors.observation.write": {AGENT, OPER, ADM},
+    "sensors.admin": {ADM},
 }
 
 # One request per action: (method, path, json body) and whether it goes through the API.
-PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+PROBES: dict[str, tuple[str, str, Any]] = {
     "core.backoffice.access": ("GET", "/admin", None),
     "core.audit.read": ("GET", "/admin/journal", None),
     "core.outbox.read": ("GET", "/admin/courriels", None),
@@ -58,6 +61,9 @@ PROBES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "catalog.dataset.moderate": ("GET", "/admin/donnees/moderation", None),
     "catalog.reuse.submit": ("GET", "/donnees/reutilisations/proposer", None),
     "catalog.reuse.moderate": ("GET", "/admin/donnees/reutilisations", None),
+    "sensors.entity.write": ("POST", "/ngsi-ld/v1/entityOperations/create/", []),
+    "sensors.observation.write": ("POST", "/api/sensors/observations", []),
+    "sensors.admin": ("GET", "/admin/capteurs", None),
 }
 
 
@@ -116,7 +122,7 @@ def test_http_matrix(
     role = ROLE_OF_ACCOUNT[account]
     for action, (method, path, body) in PROBES.items():
         request_headers = dict(headers)
-        if not path.startswith("/api/"):
+        if not path.startswith(("/api/", "/ngsi-ld/")):
             request_headers.pop("Authorization", None)
         response = client.request(
             method, path, json=body, headers=request_headers, follow_redirects=False

@@ -153,6 +153,53 @@ def createuser(
     click.echo(f"Compte créé : {user.email}{' (administrateur)' if admin else ''}")
 
 
+@main.group()
+def ingest() -> None:
+    """Feed the real-time hub from outside sources."""
+
+
+@ingest.command("mqtt")
+@click.option("--broker", default="mqtt://127.0.0.1:1883", show_default=True)
+@click.option("--topic", default="servicielle/observations", show_default=True)
+@click.option("--client-id", default=None, help="Persistent session id (default: derived).")
+@click.option(
+    "--share",
+    default=None,
+    help="Shared subscription group: several workers split the messages ($share/<group>/...).",
+)
+def ingest_mqtt(broker: str, topic: str, client_id: str | None, share: str | None) -> None:
+    """Subscribe (QoS 1, persistent session) and store every observation received."""
+    from servicielle.sensors.mqtt import run_mqtt_ingest
+
+    settings = _settings()
+    run_mqtt_ingest(_factory(settings), broker=broker, topic=topic, client_id=client_id, share=share)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Do what is due, then stop.")
+def worker(once: bool) -> None:
+    """Deliver subscription notifications, apply retention: the background work."""
+    from servicielle.sensors.worker import run_worker
+
+    settings = _settings()
+    run_worker(_factory(settings), settings, once=once)
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True)
+@click.option("--history-days", default=7, show_default=True, type=click.IntRange(0, 60))
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between rounds.")
+@click.option("--once", is_flag=True, help="Send the history and one round, then stop.")
+def simulate(url: str, history_days: int, interval: float, once: bool) -> None:
+    """Feed the demo territory's sensors through the public ingest path."""
+    from servicielle.sensors.simulator import run_simulator
+
+    settings = _settings()
+    run_simulator(
+        _factory(settings), url=url, history_days=history_days, interval=interval, once=once
+    )
+
+
 @main.command()
 def check() -> None:
     """Print the configuration, database reachability and migration state; fail if not ready."""

@@ -65,7 +65,10 @@ class IngestReport:
             "stored": self.stored,
             "duplicates": self.duplicates,
             "rejected": len(self.rejections),
-            "rejections": [r.to_dict() for r in self.rejections[:MAX_REJECTIONS_LISTED]],
+            "rejections": [
+                r.to_dict()
+                for r in sorted(self.rejections, key=lambda r: r.index)[:MAX_REJECTIONS_LISTED]
+            ],
         }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from lark import Lark, Token, Transformer, UnexpectedInput
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, cast, exists, false, not_, or_, select, true
 
 from servicielle.sensors.models import LatestValue, SensorEntity
 from servicielle.sensors.ngsild.errors import BadRequestData, InvalidRequest
@@ -170,10 +170,13 @@ class _Compiler:
             matched = target.in_(options)
             return _latest(attribute, matched if op == "==" else not_(matched))
         literal = value.value
-        target = self._column(column, literal, instants, json_path)
         if isinstance(literal, bool) and column is None:
-            # Booleans live in the JSON column as true/false.
-            return _latest(attribute, _compare(LatestValue.value_json.as_boolean(), op, literal))
+            # Booleans live in the JSON column, whose text is true or false on both backends.
+            if op not in ("==", "!="):
+                raise BadRequestData(f"true and false compare with == or != (on {attribute})")
+            as_text = cast(LatestValue.value_json, Text)
+            return _latest(attribute, _compare(as_text, op, "true" if literal else "false"))
+        target = self._column(column, literal, instants, json_path)
         if op == "!=":
             return or_(
                 _latest(attribute, target != literal),
@@ -187,7 +190,7 @@ class _Compiler:
         if json_path:
             return column.as_float() if isinstance(literal, int | float) else column.as_string()
         if isinstance(literal, bool):
-            return LatestValue.value_json.as_boolean()
+            return cast(LatestValue.value_json, Text)
         if isinstance(literal, int | float):
             return LatestValue.value_num
         if isinstance(literal, dt.datetime):
