@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
-from servicielle.core.accounts.auth import Authorize, CurrentPrincipal
+from servicielle.core.accounts.auth import Authorize
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
+from servicielle.core.territory.models import Organisation
 from servicielle.sensors import service
 from servicielle.sensors.models import LatestValue, SensorEntity
 from servicielle.sensors.ngsild.contexts import (
@@ -53,8 +54,6 @@ Writer = Annotated[Principal, Authorize("sensors.entity.write")]
 def _tenant_condition(session: DbSession, tenant: str | None) -> ColumnElement[bool]:
     if not tenant:
         return true()
-    from servicielle.core.territory.models import Organisation
-
     organisation_id = session.scalar(select(Organisation.id).where(Organisation.slug == tenant))
     if organisation_id is None:
         raise NonexistentTenant(f"no tenant (organisation) named {tenant!r}")
@@ -116,8 +115,6 @@ def entity_conditions(
     if q:
         conditions.append(compile_q(q, dialect))
     if geo is not None:
-        from sqlalchemy import and_
-
         conditions.append(geo_condition(session, geo, and_(*conditions)))
     return conditions
 
@@ -392,6 +389,3 @@ def get_context(context_id: str) -> Response:
     if document is None:
         raise ResourceNotFound(f"no bundled context {context_id}")
     return JSONResponse(document, media_type="application/ld+json")
-
-
-__all__ = ["CurrentPrincipal", "router"]

@@ -15,18 +15,10 @@ from sqlalchemy.orm import Session
 from servicielle.core.errors import ServicielleError
 from servicielle.core.session import DbSession
 from servicielle.sensors import service
-from servicielle.sensors.ngsild.api import BASE, Tenant, Writer, render_many
+from servicielle.sensors.ngsild.api import BASE, Tenant, Writer, query_entities
 from servicielle.sensors.ngsild.entity import ParsedEntity, check_uri, parse_entity
 from servicielle.sensors.ngsild.errors import BadRequestData, as_problem
-from servicielle.sensors.ngsild.http import (
-    RenderOptions,
-    entity_response,
-    parse_options,
-    read_json,
-    sequence_of_objects,
-    split_list,
-    wants_ld,
-)
+from servicielle.sensors.ngsild.http import read_json, sequence_of_objects, split_list
 from servicielle.sensors.repository import EntityRepository
 
 router = APIRouter(prefix=f"{BASE}/entityOperations", tags=["NGSI-LD"])
@@ -205,8 +197,6 @@ async def batch_delete(
 @router.post("/query/", include_in_schema=False)
 async def batch_query(request: Request, session: DbSession, tenant: Tenant = None) -> Response:
     """A query sent as a body ``{"type": "Query", "entities": [...], "attrs", "q"}``."""
-    from servicielle.sensors.ngsild.api import query_entities
-
     body = await read_json(request)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise BadRequestData('the body must be a Query object ({"type": "Query", ...})')
@@ -228,6 +218,3 @@ async def batch_query(request: Request, session: DbSession, tenant: Tenant = Non
         count=params.get("count"),
         options=params.get("options"),
     )
-
-
-__all__ = ["RenderOptions", "entity_response", "parse_options", "render_many", "router", "wants_ld"]
