@@ -13,7 +13,9 @@ target_metadata = Base.metadata
 
 # Made at run time or outside the ORM: datastore tables (one per resource), SQLite's
 # full-text table, PostgreSQL's search vector column and its index.
-UNMANAGED_PREFIXES = ("ds_", "dataset_fts", "ix_datasets_fts")
+# Datastore tables, SQLite full-text tables, and the monthly partitions of observations
+# (created as data arrives by sensors/store.py).
+UNMANAGED_PREFIXES = ("ds_", "dataset_fts", "ix_datasets_fts", "sensor_observations_y")
 UNMANAGED_COLUMNS = ("search_vector",)
 
 
