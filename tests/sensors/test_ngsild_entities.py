@@ -187,3 +187,31 @@ def test_types_and_contexts_are_served_locally(operator: Ngsi, public: Ngsi) -> 
     core = public.client.get("/ngsi-ld/v1/jsonldContexts/core").json()
     assert core["@context"]["observedAt"] == {"@id": "ngsi-ld:observedAt", "@type": "DateTime"}
     assert core["@context"]["value"] == "ngsi-ld:hasValue"
+
+
+def test_invalid_json_ld_is_refused(operator: Ngsi) -> None:
+    for context in (42, [True], "not a url"):
+        entity = {**parking("gare", 1), "@context": context}
+        response = operator.request("POST", "/entities/", entity)
+        assert response.status_code == 400, context
+        assert "@context" in response.json()["detail"]
+    both = operator.request(
+        "POST",
+        "/entities/",
+        {**parking("gare", 1), "@context": [CORE]},
+        headers={"Link": f'<{CORE}>; rel="http://www.w3.org/ns/json-ld#context"'},
+    )
+    assert both.status_code == 400
+    assert "both" in both.json()["detail"]
+    plain_json_with_context = operator.request(
+        "POST",
+        "/entities/",
+        {**parking("gare", 1), "@context": [CORE]},
+        headers={"Content-Type": "application/json"},
+    )
+    assert plain_json_with_context.status_code == 400
+    too_big = operator.request(
+        "POST", "/entityOperations/upsert/", [parking(f"p{i}", 1) for i in range(1001)]
+    )
+    assert too_big.status_code == 413
+    assert "limit is 1000" in too_big.json()["detail"]

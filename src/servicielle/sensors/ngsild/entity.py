@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -172,14 +173,26 @@ def parse_entity(body: Any, *, open_world: bool = True) -> ParsedEntity:
         raise BadRequestData(f"entity {entity_id}: type must be a name, got {entity_type!r}")
     if not open_world and model_of(entity_type) is None:
         raise BadRequestData(f"unknown entity type {entity_type!r}")
-    context = body.get("@context")
-    contexts = [c for c in (context if isinstance(context, list) else [context]) if c]
     return ParsedEntity(
         entity_id,
         entity_type,
         parse_attributes(body, entity_type, open_world=open_world),
-        [c for c in contexts if isinstance(c, str)],
+        parse_context(body.get("@context")),
     )
+
+
+def parse_context(context: Any) -> list[str]:
+    """The context URLs of a body; inline context objects are accepted and not kept."""
+    items = context if isinstance(context, list) else [context] if context is not None else []
+    for item in items:
+        if isinstance(item, str):
+            check_uri(item, "@context")
+        elif not isinstance(item, dict):
+            raise BadRequestData(
+                "@context must be a URL, a context object or a list of them, "
+                f"got {json.dumps(item)}"
+            )
+    return [item for item in items if isinstance(item, str)]
 
 
 def simplified(attribute: Mapping[str, Any]) -> Any:
