@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB_URL ?= sqlite:///var/servicielle.db
+# ngsildclient pins old httpx, networkx, rich...: it lives in its own venv, never in $(VENV).
+NGSILD_VENV := .venv-ngsildclient
+NGSILD_STAMP := $(NGSILD_VENV)/.installed
 
 .PHONY: demo test install assets serve lint typecheck migrations-check pytest lock messages bench clean
 
@@ -15,6 +18,11 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(NGSILD_STAMP): requirements/ngsildclient.txt
+	test -d $(NGSILD_VENV) || $(PYTHON) -m venv $(NGSILD_VENV)
+	$(NGSILD_VENV)/bin/pip install --quiet -r requirements/ngsildclient.txt
+	touch $(NGSILD_STAMP)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,7 +56,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install assets /usr/bin/chromium
+pytest: install assets /usr/bin/chromium $(NGSILD_STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
 
 test: lint typecheck pytest
@@ -68,4 +76,4 @@ bench: install assets
 	$(BIN)/python bench/http_baseline.py
 
 clean:
-	rm -rf $(VENV) node_modules var src/servicielle/web/static/vendor
+	rm -rf $(VENV) $(NGSILD_VENV) node_modules var src/servicielle/web/static/vendor

@@ -215,3 +215,20 @@ def test_invalid_json_ld_is_refused(operator: Ngsi) -> None:
     )
     assert too_big.status_code == 413
     assert "limit is 1000" in too_big.json()["detail"]
+
+
+def test_resending_an_entity_keeps_it_queryable(operator: Ngsi, public: Ngsi) -> None:
+    """ngsildclient's upsert (409, DELETE, POST) with the same values, as a re-run import does."""
+    entity = parking("gare", 42)
+    assert operator.create(entity).status_code == 201
+    assert operator.request("DELETE", f"/entities/{entity['id']}").status_code == 204
+    assert operator.create(entity).status_code == 201
+    found = public.request(
+        "GET", "/entities", params={"type": "OffStreetParking", "q": "availableSpotNumber==42"}
+    )
+    assert [e["id"] for e in found.json()] == [entity["id"]]
+    # A corrected value at the same instant becomes the current value.
+    fix = {"availableSpotNumber": {**entity["availableSpotNumber"], "value": 41}}
+    assert operator.request("PATCH", f"/entities/{entity['id']}/attrs", fix).status_code == 204
+    got = public.request("GET", f"/entities/{entity['id']}", params={"options": "keyValues"})
+    assert got.json()["availableSpotNumber"] == 41

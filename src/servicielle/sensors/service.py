@@ -100,11 +100,12 @@ class Recorder:
                 self.current.append((entity.pk, name, attribute.get("object"), None))
             elif kind in ("Property", "JsonProperty", "ListProperty") and "value" in attribute:
                 observed = attribute.get("observedAt")
-                if observed:
-                    instant = parse_instant(observed, name)
+                instant = parse_instant(observed, name) if observed else None
+                if instant is not None:
                     self.history.append((entity.pk, name, instant, attribute["value"]))
-                else:
-                    self.current.append((entity.pk, name, attribute["value"], None))
+                # What an NGSI-LD write says is the entity's state, even when its instant is
+                # already in the history (a revived entity, a corrected value).
+                self.current.append((entity.pk, name, attribute["value"], instant))
         self.changes.setdefault(entity.pk, set()).update(attrs)
 
     def store(self, session: Session) -> None:
