@@ -41,8 +41,14 @@ demo: install assets
 	@echo "    agent voirie    : agent.voirie@demo.servicielle.fr"
 	@echo "    opératrice      : operateur.stationnement@demo.servicielle.fr"
 	@echo "    habitante       : habitant@demo.servicielle.fr"
+	@echo "  Capteurs simulés : var/simulateur.log, notifications : var/worker.log"
 	@echo ""
-	SERVICIELLE_DATABASE_URL=$(DB_URL) $(BIN)/servicielle serve --host 127.0.0.1 --port 8000
+	@# The worker and the simulator live as long as the server: the trap stops them with it.
+	@export SERVICIELLE_DATABASE_URL=$(DB_URL); \
+	$(BIN)/servicielle worker > var/worker.log 2>&1 & worker=$$!; \
+	$(BIN)/servicielle simulate --url http://127.0.0.1:8000 > var/simulateur.log 2>&1 & simulator=$$!; \
+	trap 'kill $$worker $$simulator 2>/dev/null; wait $$worker $$simulator 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/servicielle serve --host 127.0.0.1 --port 8000
 
 # Debian's Chromium drives the browser tests; installed here when missing (never a download
 # by Playwright itself, which this network refuses).

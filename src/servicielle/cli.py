@@ -34,6 +34,14 @@ def _factory(settings: Settings) -> sessionmaker[Any]:
     return sessionmaker(create_db_engine(settings.database_url), expire_on_commit=False)
 
 
+def _log_to_stderr() -> None:
+    """Background commands report progress through logging: show it."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -172,7 +180,9 @@ def ingest_mqtt(broker: str, topic: str, client_id: str | None, share: str | Non
     from servicielle.sensors.mqtt import run_mqtt_ingest
 
     settings = _settings()
-    run_mqtt_ingest(_factory(settings), broker=broker, topic=topic, client_id=client_id, share=share)
+    run_mqtt_ingest(
+        _factory(settings), broker=broker, topic=topic, client_id=client_id, share=share
+    )
 
 
 @main.command()
@@ -181,6 +191,7 @@ def worker(once: bool) -> None:
     """Deliver subscription notifications, apply retention: the background work."""
     from servicielle.sensors.worker import run_worker
 
+    _log_to_stderr()
     settings = _settings()
     run_worker(_factory(settings), settings, once=once)
 
