@@ -9,10 +9,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from servicielle.core.accounts import tokens
+from servicielle.core.accounts.auth import principal_for_user
+from servicielle.core.accounts.repository import UserRepository
+from servicielle.core.db import create_db_engine
+from servicielle.core.session import AuditContext
+from servicielle.core.territory.models import Organisation
 from tests.conftest import token_for
 
+OPERATOR = "operateur.stationnement@demo.servicielle.fr"
+OPERATOR_ORG = "rochefort-stationnement"
 CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
 LD = {"Content-Type": "application/ld+json", "Accept": "application/ld+json"}
 
@@ -93,3 +102,26 @@ def parking(
         "status": {"type": "Property", "value": "open"},
         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}},
     }
+
+
+def operator_token(database_url: str) -> str:
+    """An API token of the demo parking operator, minted in the live database."""
+    engine = create_db_engine(database_url)
+    try:
+        with Session(engine) as session:
+            session.info["audit"] = AuditContext(via="test")
+            user = UserRepository(session).by_email(OPERATOR)
+            assert user is not None, f"the demo has no {OPERATOR}"
+            organisation = session.scalars(
+                select(Organisation).where(Organisation.slug == OPERATOR_ORG)
+            ).one()
+            _token, secret = tokens.create_token(
+                session,
+                principal_for_user(user),
+                name="ngsildclient",
+                organisation_id=organisation.id,
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return secret

@@ -17,46 +17,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from servicielle.core.accounts import tokens
-from servicielle.core.accounts.auth import principal_for_user
-from servicielle.core.accounts.repository import UserRepository
-from servicielle.core.db import create_db_engine
-from servicielle.core.session import AuditContext
-from servicielle.core.territory.models import Organisation
 from tests.conftest import ROOT, LiveSite
+from tests.sensors.conftest import operator_token
 
 pytestmark = pytest.mark.xdist_group("browser")
 
 CLIENT_PYTHON = ROOT / ".venv-ngsildclient" / "bin" / "python"
 SCRIPT = Path(__file__).with_name("ngsildclient_script.py")
-OPERATOR = "operateur.stationnement@demo.servicielle.fr"
-OPERATOR_ORG = "rochefort-stationnement"
-
-
-def operator_token(database_url: str) -> str:
-    """An API token of the demo parking operator, minted in the live database."""
-    engine = create_db_engine(database_url)
-    try:
-        with Session(engine) as session:
-            session.info["audit"] = AuditContext(via="test")
-            user = UserRepository(session).by_email(OPERATOR)
-            assert user is not None, f"the demo has no {OPERATOR}"
-            organisation = session.scalars(
-                select(Organisation).where(Organisation.slug == OPERATOR_ORG)
-            ).one()
-            _token, secret = tokens.create_token(
-                session,
-                principal_for_user(user),
-                name="ngsildclient",
-                organisation_id=organisation.id,
-            )
-            session.commit()
-    finally:
-        engine.dispose()
-    return secret
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Set by core.session for requests that may write: take the write lock at once.
+    immediate = connection.get_execution_options().get("sqlite_begin_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:

@@ -41,6 +41,20 @@ def audit_context(session: Session) -> AuditContext:
     return ctx
 
 
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CREDENTIALS = (b"authorization", b"x-api-key", b"x-ckan-api-key", b"cookie")
+
+
+def _may_write(scope: Scope) -> bool:
+    """Whether a request may write: unsafe methods, or credentials (sessions and tokens note
+    their last use)."""
+    if scope.get("method") not in _READ_METHODS:
+        return True
+    headers = dict(scope.get("headers") or [])
+    return any(name in headers for name in _CREDENTIALS)
+
+
 class _SessionHolder:
     """Creates the request's session on first use, so requests without DB work pay nothing."""
 
@@ -52,6 +66,11 @@ class _SessionHolder:
     def get(self) -> Session:
         if self.session is None:
             self.session = self._factory()
+            if _may_write(self._scope) and self.session.get_bind().dialect.name == "sqlite":
+                # SQLite cannot turn a read transaction into a write one once another writer
+                # committed meanwhile ("database is locked" at once, busy_timeout or not):
+                # requests that may write take the write lock at BEGIN, and wait for it.
+                self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
             headers = dict(self._scope.get("headers") or [])
             client = self._scope.get("client")
             self.session.info["audit"] = AuditContext(

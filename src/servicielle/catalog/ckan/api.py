@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from servicielle.catalog.ckan import actions
@@ -147,9 +148,15 @@ async def call(name: str, request: Request, session: DbSession) -> Response:
         )
     try:
         data = await _data(request, files, opened)
-        principal = get_principal(request, session)
-        context = Context(session, request.app.state.settings, principal, files)
-        result = func(context, data)
+
+        def run() -> Any:
+            principal = get_principal(request, session)
+            context = Context(session, request.app.state.settings, principal, files)
+            return func(context, data)
+
+        # Database work leaves the event loop: a request waiting on a row lock must not
+        # stall the others (the one holding the lock among them).
+        result = await run_in_threadpool(run)
     except BadRequest as exc:
         if exc.type_slug == "bad-request":
             return _bad_request(exc.detail)

@@ -32,12 +32,12 @@ from servicielle.sensors.ngsild.errors import (
 )
 from servicielle.sensors.ngsild.geo import geo_condition, parse_geo
 from servicielle.sensors.ngsild.http import (
+    JsonBody,
     RenderOptions,
     entity_response,
     parse_limit,
     parse_offset,
     parse_options,
-    read_json,
     render_entity,
     split_list,
     wants_ld,
@@ -168,11 +168,14 @@ def query_entities(
 
 @router.post("/entities", status_code=201, summary="Create an entity")
 @router.post("/entities/", status_code=201, include_in_schema=False)
-async def create_entity(
-    request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def create_entity(
+    request: Request,
+    session: DbSession,
+    principal: Writer,
+    body: JsonBody,
+    tenant: Tenant = None,
 ) -> Response:
     """Create an entity: 201 with its Location, 409 AlreadyExists if the id is taken."""
-    body = await read_json(request)
     parsed = parse_entity(body, open_world=request.app.state.settings.sensors_open_world)
     writer = service.writer_for(session, principal, tenant)
     entity = service.create_entity(session, writer, parsed)
@@ -220,8 +223,7 @@ def delete_entity(
     return Response(status_code=204)
 
 
-async def _attrs_body(request: Request, entity: SensorEntity) -> dict[str, dict[str, Any]]:
-    body = await read_json(request)
+def _attrs_body(body: Any, request: Request, entity: SensorEntity) -> dict[str, dict[str, Any]]:
     if not isinstance(body, dict):
         raise BadRequestData("the attributes must be a JSON object")
     return parse_attributes(
@@ -243,29 +245,35 @@ def _partial(result: service.AttrsUpdate) -> Response:
 
 @router.patch("/entities/{entity_id}/attrs", summary="Update attributes")
 @router.patch("/entities/{entity_id}/attrs/", include_in_schema=False)
-async def update_attrs(
-    entity_id: str, request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def update_attrs(
+    entity_id: str,
+    request: Request,
+    session: DbSession,
+    principal: Writer,
+    body: JsonBody,
+    tenant: Tenant = None,
 ) -> Response:
     """Partial update of existing attributes: 204, or 207 naming those not updated."""
     entity = _entity_for(session, entity_id, tenant)
-    attrs = await _attrs_body(request, entity)
+    attrs = _attrs_body(body, request, entity)
     writer = service.writer_for(session, principal, tenant)
     return _partial(service.update_attributes(session, writer, entity, attrs))
 
 
 @router.post("/entities/{entity_id}/attrs", summary="Append attributes")
 @router.post("/entities/{entity_id}/attrs/", include_in_schema=False)
-async def append_attrs(
+def append_attrs(
     entity_id: str,
     request: Request,
     session: DbSession,
     principal: Writer,
+    body: JsonBody,
     tenant: Tenant = None,
     options: str | None = None,
 ) -> Response:
     """Append attributes (``options=noOverwrite`` keeps existing ones)."""
     entity = _entity_for(session, entity_id, tenant)
-    attrs = await _attrs_body(request, entity)
+    attrs = _attrs_body(body, request, entity)
     writer = service.writer_for(session, principal, tenant)
     overwrite = "noOverwrite" not in split_list(options)
     return _partial(
@@ -274,31 +282,36 @@ async def append_attrs(
 
 
 @router.patch("/entities/{entity_id}", summary="Merge an entity")
-async def merge_entity(
-    entity_id: str, request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def merge_entity(
+    entity_id: str,
+    request: Request,
+    session: DbSession,
+    principal: Writer,
+    body: JsonBody,
+    tenant: Tenant = None,
 ) -> Response:
     """Merge: attributes given are added or updated, others stay."""
     entity = _entity_for(session, entity_id, tenant)
-    attrs = await _attrs_body(request, entity)
+    attrs = _attrs_body(body, request, entity)
     writer = service.writer_for(session, principal, tenant)
     service.update_attributes(session, writer, entity, attrs, append=True)
     return Response(status_code=204)
 
 
 @router.patch("/entities/{entity_id}/attrs/{attribute}", summary="Update one attribute")
-async def update_attr(
+def update_attr(
     entity_id: str,
     attribute: str,
     request: Request,
     session: DbSession,
     principal: Writer,
+    body: JsonBody,
     tenant: Tenant = None,
 ) -> Response:
     """Partial update of one attribute."""
     entity = _entity_for(session, entity_id, tenant)
     if attribute not in entity.attrs:
         raise ResourceNotFound(f"entity {entity_id} has no attribute {attribute}")
-    body = await read_json(request)
     if not isinstance(body, dict):
         raise BadRequestData("the attribute must be a JSON object")
     merged = {**entity.attrs[attribute], **{k: v for k, v in body.items() if k != "@context"}}

@@ -18,7 +18,7 @@ from servicielle.sensors import service
 from servicielle.sensors.ngsild.api import BASE, Tenant, Writer, query_entities
 from servicielle.sensors.ngsild.entity import ParsedEntity, check_uri, parse_entity
 from servicielle.sensors.ngsild.errors import BadRequestData, as_problem
-from servicielle.sensors.ngsild.http import read_json, sequence_of_objects, split_list
+from servicielle.sensors.ngsild.http import JsonBody, sequence_of_objects, split_list
 from servicielle.sensors.repository import EntityRepository
 
 router = APIRouter(prefix=f"{BASE}/entityOperations", tags=["NGSI-LD"])
@@ -67,21 +67,24 @@ class _Batch:
         return JSONResponse(body_ids, status_code=created_status)
 
 
-async def _entities(request: Request) -> list[Any]:
-    data = await read_json(request)
+def _entities(data: Any) -> list[Any]:
     return list(sequence_of_objects(data, "a batch operation", maximum=MAX_BATCH))
 
 
 @router.post("/create", summary="Batch create")
 @router.post("/create/", include_in_schema=False)
-async def batch_create(
-    request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def batch_create(
+    request: Request,
+    session: DbSession,
+    principal: Writer,
+    body: JsonBody,
+    tenant: Tenant = None,
 ) -> Response:
     """Create entities: 201 with their ids, or 207 with the failures."""
     batch = _Batch(session)
     writer = service.writer_for(session, principal, tenant)
     open_world = request.app.state.settings.sensors_open_world
-    for parsed in batch.parse(await _entities(request), open_world):
+    for parsed in batch.parse(_entities(body), open_world):
         batch.run(
             parsed.id,
             lambda p=parsed: service.create_entity(session, writer, p, batch.recorder),
@@ -92,10 +95,11 @@ async def batch_create(
 
 @router.post("/upsert", summary="Batch upsert")
 @router.post("/upsert/", include_in_schema=False)
-async def batch_upsert(
+def batch_upsert(
     request: Request,
     session: DbSession,
     principal: Writer,
+    body: JsonBody,
     tenant: Tenant = None,
     options: str | None = None,
 ) -> Response:
@@ -103,9 +107,7 @@ async def batch_upsert(
     mode = "update" if "update" in split_list(options) else "replace"
     batch = _Batch(session)
     writer = service.writer_for(session, principal, tenant)
-    parsed_all = batch.parse(
-        await _entities(request), request.app.state.settings.sensors_open_world
-    )
+    parsed_all = batch.parse(_entities(body), request.app.state.settings.sensors_open_world)
     existing = EntityRepository(session).by_ids([p.id for p in parsed_all])
     created: list[str] = []
 
@@ -133,10 +135,11 @@ async def batch_upsert(
 
 @router.post("/update", summary="Batch update")
 @router.post("/update/", include_in_schema=False)
-async def batch_update(
+def batch_update(
     request: Request,
     session: DbSession,
     principal: Writer,
+    body: JsonBody,
     tenant: Tenant = None,
     options: str | None = None,
 ) -> Response:
@@ -144,9 +147,7 @@ async def batch_update(
     overwrite = "noOverwrite" not in split_list(options)
     batch = _Batch(session)
     writer = service.writer_for(session, principal, tenant)
-    parsed_all = batch.parse(
-        await _entities(request), request.app.state.settings.sensors_open_world
-    )
+    parsed_all = batch.parse(_entities(body), request.app.state.settings.sensors_open_world)
     existing = EntityRepository(session).by_ids([p.id for p in parsed_all])
 
     def update(parsed: ParsedEntity) -> None:
@@ -169,11 +170,15 @@ async def batch_update(
 
 @router.post("/delete", summary="Batch delete")
 @router.post("/delete/", include_in_schema=False)
-async def batch_delete(
-    request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def batch_delete(
+    request: Request,
+    session: DbSession,
+    principal: Writer,
+    body: JsonBody,
+    tenant: Tenant = None,
 ) -> Response:
     """Delete entities by id."""
-    ids = await _entities(request)
+    ids = _entities(body)
     batch = _Batch(session)
     writer = service.writer_for(session, principal, tenant)
     valid: list[str] = []
@@ -195,9 +200,10 @@ async def batch_delete(
 
 @router.post("/query", summary="Query by POST")
 @router.post("/query/", include_in_schema=False)
-async def batch_query(request: Request, session: DbSession, tenant: Tenant = None) -> Response:
+def batch_query(
+    request: Request, session: DbSession, body: JsonBody, tenant: Tenant = None
+) -> Response:
     """A query sent as a body ``{"type": "Query", "entities": [...], "attrs", "q"}``."""
-    body = await read_json(request)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise BadRequestData('the body must be a Query object ({"type": "Query", ...})')
     selectors = body.get("entities") or []

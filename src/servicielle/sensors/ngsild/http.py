@@ -6,9 +6,9 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from servicielle.sensors.models import SensorEntity
@@ -58,6 +58,18 @@ async def read_json(request: Request, *, limit: int = MAX_BODY_BYTES) -> Any:
         elif isinstance(item, dict) and link:
             item["@context"] = link
     return data
+
+
+async def json_body(request: Request) -> Any:
+    """The JSON body, read before the route runs: routes stay sync, in the thread pool.
+
+    An ``async`` route doing database work would block the event loop; on PostgreSQL, two
+    such requests waiting on each other's row locks would stall the whole worker.
+    """
+    return await read_json(request)
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
 
 
 def wants_ld(request: Request) -> bool:

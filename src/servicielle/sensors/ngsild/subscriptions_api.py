@@ -34,10 +34,10 @@ from servicielle.sensors.ngsild.errors import (
 from servicielle.sensors.ngsild.http import (
     JSON,
     LD_JSON,
+    JsonBody,
     entity_response,
     parse_limit,
     parse_offset,
-    read_json,
     wants_ld,
 )
 from servicielle.sensors.ngsild.query import compile_q
@@ -280,11 +280,11 @@ def _dialect(session: Session) -> str:
 
 @router.post("", status_code=201, summary="Create a subscription")
 @router.post("/", status_code=201, include_in_schema=False)
-async def create_subscription(
-    request: Request, session: DbSession, principal: Writer, tenant: Tenant = None
+def create_subscription(
+    request: Request, session: DbSession, principal: Writer, body: JsonBody, tenant: Tenant = None
 ) -> Response:
     """Create a subscription: 201 with its Location; no notification until a change."""
-    data = parse_subscription(await read_json(request), _dialect(session))
+    data = parse_subscription(body, _dialect(session))
     writer = service.writer_for(session, principal, tenant)
     created = subscriptions.create_subscription(
         session,
@@ -336,16 +336,17 @@ def retrieve_subscription(
 
 
 @router.patch("/{subscription_id}", status_code=204, summary="Update a subscription")
-async def update_subscription(
+def update_subscription(
     subscription_id: str,
     request: Request,
     session: DbSession,
     principal: Writer,
+    body: JsonBody,
     tenant: Tenant = None,
 ) -> Response:
     """Change members of a subscription (those given replace the stored ones)."""
     subscription = _visible(session, principal, tenant, subscription_id)
-    fragment = await read_json(request)
+    fragment = body
     merged = _merged(subscription, fragment)
     check_expiry = isinstance(fragment, dict) and bool(
         fragment.get("expiresAt") or fragment.get("expires")

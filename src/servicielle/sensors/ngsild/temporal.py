@@ -46,7 +46,7 @@ from servicielle.sensors.ngsild.errors import (
     OperationNotSupported,
     ResourceNotFound,
 )
-from servicielle.sensors.ngsild.http import entity_response, read_json, split_list, wants_ld
+from servicielle.sensors.ngsild.http import JsonBody, entity_response, split_list, wants_ld
 from servicielle.sensors.timeseries import (
     METHODS,
     Bucket,
@@ -465,11 +465,10 @@ def _with_geo(request: Request, geo: Any) -> Request:
 
 @router.post("/entityOperations/query", summary="Query the history by POST")
 @router.post("/entityOperations/query/", include_in_schema=False)
-async def query_temporal_post(
-    request: Request, session: DbSession, tenant: Tenant = None
+def query_temporal_post(
+    request: Request, session: DbSession, body: JsonBody, tenant: Tenant = None
 ) -> Response:
     """A Query body ``{"type": "Query", "entities", "attrs", "q", "geoQ", "temporalQ"}``."""
-    body = await read_json(request)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise BadRequestData('the body must be a Query object ({"type": "Query", ...})')
     temporal = body.get("temporalQ") or {}
