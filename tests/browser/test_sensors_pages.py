@@ -119,6 +119,10 @@ def test_sensors_pages_are_accessible(
     page.locator(f'.sensor-marker[title^="Parking gare {sensor_site.suffix} "]').focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".sensor-popup a")
+    # Leaflet fades the popup in: axe must read its colours once it is opaque.
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     assert_accessible(page, "live map with a popup")
     visit(page, "/capteurs?type=AirQualityObserved", "live map filtered")
     assert page.locator("tr[data-entity]").count() >= 1
