@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,8 +269,3 @@ def current_attributes(
         if observed_at is not None:
             attribute["observedAt"] = format_instant(observed_at)
     return attrs
-
-
-def entities_by_ids(session: Session, ids: Sequence[str]) -> dict[str, SensorEntity]:
-    """Live entities of these ids."""
-    return EntityRepository(session).by_ids(ids)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -173,8 +172,3 @@ def sequence_of_objects(data: Any, what: str, *, maximum: int) -> Sequence[Any]:
             f"the batch holds {len(data)} items; the limit is {maximum} per request", status=413
         )
     return data
-
-
-def now_text() -> str:
-    """The current instant in NGSI-LD form."""
-    return format_instant(dt.datetime.now(dt.UTC))
