@@ -1,4 +1,4 @@
-"""The background worker: delivers queued notifications, applies retention hourly.
+"""The background worker: delivers queued notifications and emails, applies retention hourly.
 
 Delivery is at least once: a notification keeps its id across retries, so a receiver can
 drop a repeat. A subscription's notifications go out in the order they were queued and one
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from servicielle.config import Settings
 from servicielle.core.db import utcnow
+from servicielle.core.mail.service import deliver_queued
 from servicielle.core.session import session_scope
 from servicielle.sensors.models import Notification, Subscription
 from servicielle.sensors.ngsild.contexts import CORE_CONTEXT_URL, link_header
@@ -242,6 +243,7 @@ def run_worker(factory: sessionmaker[Session], settings: Settings, *, once: bool
                         log.exception("retention failed; trying again in an hour")
                 try:
                     tried = _deliver_batch(factory, client, stop)
+                    tried += deliver_queued(factory, settings)
                 except Exception:
                     # The database or the network hiccupped: log it, keep the worker alive.
                     log.exception("delivery batch failed")

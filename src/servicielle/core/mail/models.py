@@ -22,6 +22,6 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12))  # kept | sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # queued | kept | sent | failed
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]

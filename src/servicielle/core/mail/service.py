@@ -1,4 +1,9 @@
-"""Send mail through SMTP, or keep it in the outbox when no server is configured."""
+"""Send mail through SMTP, or keep it in the outbox when no server is configured.
+
+``send_mail`` sends at once (a sign-in link the reader waits for); ``queue_mail`` only
+records the message in the request's transaction and ``deliver_queued`` (the worker) sends
+it, so a report's followers never slow a page down and a rolled-back change mails nobody.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from servicielle.config import Settings
 from servicielle.core.db import utcnow
@@ -24,24 +30,64 @@ def _deliver(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def _message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+def _attempt(settings: Settings, record: OutboxMessage) -> None:
+    try:
+        _deliver(settings, _message(settings, record.recipient, record.subject, record.body))
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("mail to %s failed: %s", record.recipient, exc)
+        record.status, record.error = "failed", str(exc)[:2000]
+    else:
+        record.status, record.sent_at = "sent", utcnow()
+
+
 def send_mail(
     session: Session, settings: Settings, *, to: str, subject: str, body: str
 ) -> OutboxMessage:
     """Send one plain-text email and record it in the outbox; never raises on SMTP failure."""
     record = OutboxMessage(recipient=to, subject=subject, body=body, status="kept")
     if settings.smtp_configured:
-        message = EmailMessage()
-        message["From"] = settings.mail_from
-        message["To"] = to
-        message["Subject"] = subject
-        message.set_content(body)
-        try:
-            _deliver(settings, message)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.warning("mail to %s failed: %s", to, exc)
-            record.status, record.error = "failed", str(exc)[:2000]
-        else:
-            record.status, record.sent_at = "sent", utcnow()
+        _attempt(settings, record)
     session.add(record)
     session.flush()
     return record
+
+
+def queue_mail(
+    session: Session, settings: Settings, *, to: str, subject: str, body: str
+) -> OutboxMessage:
+    """Record a plain-text email for the worker to send once the transaction commits."""
+    status = "queued" if settings.smtp_configured else "kept"
+    record = OutboxMessage(recipient=to, subject=subject, body=body, status=status)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def deliver_queued(factory: sessionmaker[Session], settings: Settings, *, limit: int = 50) -> int:
+    """Send up to ``limit`` queued emails in one transaction; returns how many were tried."""
+    if not settings.smtp_configured:
+        return 0
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "queued")
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    with factory() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Several workers each take their own messages: none is sent twice.
+            statement = statement.with_for_update(skip_locked=True)
+        records = session.scalars(statement).all()
+        for record in records:
+            _attempt(settings, record)
+        session.commit()
+        return len(records)
