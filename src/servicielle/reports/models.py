@@ -154,6 +154,8 @@ class Report(TimestampMixin, Base):
     # What the public reads once a moderator redacted the text; the original stays above.
     public_description: Mapped[str | None] = mapped_column(Text)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An Open311 client's media_url: a photo hosted elsewhere, linked, never fetched.
+    media_url: Mapped[str] = mapped_column(String(500), default="")
     # Private: never in a public page, an API answer or an export.
     reporter_name: Mapped[str] = mapped_column(String(200), default="")
     reporter_email: Mapped[str | None] = mapped_column(String(320), index=True)

@@ -24,6 +24,7 @@ class ReportDraft:
     address_string: str = ""
     answers: dict[str, AnswerInput] = field(default_factory=dict)
     photos: list[bytes] = field(default_factory=list)
+    media_url: str = ""
     reporter_name: str = ""
     reporter_email: str = ""
     reporter_phone: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
@@ -83,10 +84,17 @@ def _check_text(draft: ReportDraft) -> None:
         errors["name"] = _("The name may not exceed 200 characters.")
     if len(draft.reporter_phone) > 40:
         errors["phone"] = _("The phone number may not exceed 40 characters.")
+    if draft.media_url.strip() and not _is_web_url(draft.media_url.strip()):
+        errors["media_url"] = _("media_url must be an http or https address.")
     if len(draft.photos) > MAX_PHOTOS:
         errors["media"] = _("At most %(n)d photos per report.") % {"n": MAX_PHOTOS}
     if errors:
         raise InvalidInput.on_fields(_("Some fields are invalid."), errors)
+
+
+def _is_web_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return len(text) <= 500 and parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _photos(draft: ReportDraft) -> list[ProcessedPhoto]:
@@ -131,6 +139,7 @@ def submit_report(
         address_string=draft.address_string.strip(),
         description=draft.description.strip(),
         answers=answers,
+        media_url=draft.media_url.strip(),
         reporter_name=(draft.reporter_name or (user.display_name if user else "")).strip(),
         reporter_email=email,
         reporter_phone=draft.reporter_phone.strip(),

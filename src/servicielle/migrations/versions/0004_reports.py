@@ -3,7 +3,7 @@ followers and area alerts, abuse flags, reply templates.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 03:41:30.996045
+Create Date: 2026-11-22 03:43:09.953960
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("media_url", sa.String(length=500), nullable=False),
         sa.Column("reporter_name", sa.String(length=200), nullable=False),
         sa.Column("reporter_email", sa.String(length=320), nullable=True),
         sa.Column("reporter_phone", sa.String(length=40), nullable=False),
