@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
-from servicielle.core.errors import Forbidden, InvalidInput, NotFound
+from servicielle.core.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from servicielle.core.mail.models import OutboxMessage
 from servicielle.core.permissions import ANONYMOUS
 from servicielle.reports import lifecycle
@@ -77,3 +77,13 @@ def test_only_the_responsible_organisation_handles_and_closing_needs_a_reason(
     )
     assert created.open311_status == "closed"
     assert created.closed_at is not None
+
+
+def test_anonymous_reports_are_rate_limited_per_address(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    for _i in range(10):
+        report(db, settings, ANONYMOUS, reporter_email="flood@example.fr")
+    with pytest.raises(RateLimited):
+        report(db, settings, ANONYMOUS, reporter_email="flood@example.fr")
+    report(db, settings, ANONYMOUS, reporter_email="other@example.fr")

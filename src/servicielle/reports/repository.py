@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 
@@ -245,6 +246,17 @@ class ReportRepository(Repository[Report]):
         return self.session.scalars(
             statement.order_by(ReportUpdate.created_at, ReportUpdate.id)
         ).all()
+
+    def count_by_email_since(self, email: str, since: dt.datetime) -> int:
+        """Reports sent with this email address since ``since``."""
+        return int(
+            self.session.scalar(
+                select(func.count()).where(
+                    Report.reporter_email == email, Report.created_at >= since
+                )
+            )
+            or 0
+        )
 
     def has_flag(self, report_id: int, client_digest: str) -> bool:
         """Whether this client already flagged this report."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from servicielle.config import Settings
 from servicielle.core.accounts.security import unsign
 from servicielle.core.db import utcnow
-from servicielle.core.errors import Conflict, InvalidInput, NotFound
+from servicielle.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from servicielle.core.i18n import _
 from servicielle.core.permissions import Principal
 from servicielle.core.territory.repository import TerritoryRepository
@@ -39,6 +39,8 @@ from servicielle.reports.schemas import MAX_DESCRIPTION, ReportDraft
 
 CONFIRMATION_DAYS = 7
 MAX_FLAG_REASON = 1000
+# Anonymous reports per email address and hour: a neighbourhood's worth, not a flood.
+ANONYMOUS_REPORTS_PER_HOUR = 10
 
 
 def category_for(session: Session, code: str) -> ReportCategory:
@@ -124,6 +126,8 @@ def submit_report(
         raise InvalidInput.on_field(
             "email", _("Give your email address: we send you a link to confirm the report.")
         )
+    if not confirmed and email is not None:
+        _check_rate(session, email)
     processed = _photos(draft)
     organisation = route(session, category, placement)
     now = utcnow()
@@ -178,6 +182,18 @@ def submit_report(
     else:
         notifications.send_report_confirmation(session, settings, report)
     return report
+
+
+def _check_rate(session: Session, email: str) -> None:
+    since = utcnow() - dt.timedelta(hours=1)
+    if ReportRepository(session).count_by_email_since(email, since) >= ANONYMOUS_REPORTS_PER_HOUR:
+        raise RateLimited(
+            _(
+                "You have sent many reports in the last hour. Confirm the ones waiting in your "
+                "mailbox, or sign in to report more."
+            ),
+            retry_after=3600,
+        )
 
 
 def _published(session: Session, settings: Settings, report: Report) -> None:

@@ -1,0 +1,131 @@
+"""A report's life: re-routing, merging, the reporter's "is it fixed?", moderation, following."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from servicielle.config import Settings
+from servicielle.core.errors import Conflict, InvalidInput, NotFound
+from servicielle.core.mail.models import OutboxMessage
+from servicielle.core.permissions import ANONYMOUS
+from servicielle.reports import lifecycle, service
+from servicielle.reports.models import ReportStatus, ReportSubscription
+from servicielle.reports.notifications import CONFIRM_FOLLOW, UNSUBSCRIBE, token
+from servicielle.reports.repository import ReportRepository
+from tests.reports.conftest import ROCHEFORT, Territory, photo_bytes, report, staff
+
+
+def _mails(db: Session, to: str) -> list[OutboxMessage]:
+    return db.query(OutboxMessage).filter_by(recipient=to).order_by(OutboxMessage.id).all()
+
+
+def test_reroute_moves_the_report_and_tells_its_followers(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent, reporter_email="suivi@example.fr")
+    lifecycle.reroute(db, settings, created, agent, organisation_id=territory.eclairage.id)
+    assert created.organisation_id == territory.eclairage.id
+    timeline = ReportRepository(db).timeline(created.id)
+    assert timeline[-1].kind == "reroute"
+    assert timeline[-1].from_organisation_id == territory.voirie.id
+    assert territory.eclairage.name in timeline[-1].note
+    assert any("/signalements/" in m.body for m in _mails(db, "suivi@example.fr"))
+    # The voirie agent no longer handles it.
+    with pytest.raises(Exception, match="another organisation"):
+        lifecycle.change_status(db, settings, created, agent, status="acknowledged")
+
+
+def test_merge_links_both_and_moves_followers(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    original = report(db, settings, agent, reporter_email="premier@example.fr")
+    duplicate = report(
+        db, settings, agent, at=(ROCHEFORT[0] + 0.0005, ROCHEFORT[1]), reporter_email="deux@ex.fr"
+    )
+    nearby = ReportRepository(db).nearby_open(territory.pothole.id, *ROCHEFORT)
+    assert [r.id for r, _d in nearby][:2] == [original.id, duplicate.id]
+    with pytest.raises(InvalidInput):
+        lifecycle.merge(db, settings, duplicate, duplicate, agent)
+    lifecycle.merge(db, settings, duplicate, original, agent)
+    assert duplicate.status == ReportStatus.CLOSED
+    assert duplicate.close_reason == "duplicate"
+    assert duplicate.duplicate_of_id == original.id
+    assert original.follower_count == 2
+    assert [r.id for r in ReportRepository(db).duplicates_of(original.id)] == [duplicate.id]
+    assert f"{original.id}" in ReportRepository(db).timeline(duplicate.id)[-1].note
+
+
+def test_reporter_reopens_a_fix_that_is_not_one(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent, reporter_email="habitant@example.fr")
+    with pytest.raises(InvalidInput):
+        lifecycle.change_status(db, settings, created, agent, status="fixed")
+    lifecycle.change_status(db, settings, created, agent, status="fixed", note="Rebouché.")
+    assert created.fixed_at is not None
+    assert "/resolu/" in _mails(db, "habitant@example.fr")[-1].body
+    with pytest.raises(InvalidInput):
+        lifecycle.answer_questionnaire(db, settings, created, fixed=False)
+    lifecycle.answer_questionnaire(db, settings, created, fixed=False, note="Le trou est revenu.")
+    assert created.status == ReportStatus.REOPENED
+    assert created.open311_status == "open"
+    assert created.fixed_at is None
+    with pytest.raises(Conflict):
+        lifecycle.answer_questionnaire(db, settings, created, fixed=True)
+
+
+def test_moderation_hides_publicly_and_keeps_the_original(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(
+        db,
+        settings,
+        agent,
+        description="Trou devant chez moi, Jean Dupont 06 12 34 56 78",
+        photos=[photo_bytes(), photo_bytes("PNG")],
+    )
+    photos = ReportRepository(db).photos(created.id)
+    assert len(photos) == 2
+    service.flag_report(db, created, reason="Numéro de téléphone publié", client="10.0.0.1")
+    with pytest.raises(Conflict):
+        service.flag_report(db, created, reason="encore", client="10.0.0.1")
+    lifecycle.moderate(
+        db,
+        created,
+        agent,
+        public_description="Trou devant chez moi.",
+        hidden_photo_ids=[photos[0].id],
+        reason="Données personnelles",
+    )
+    assert created.public_text == "Trou devant chez moi."
+    assert "06 12" in created.description
+    assert [p.id for p in ReportRepository(db).photos(created.id)] == [photos[1].id]
+    assert len(ReportRepository(db).photos(created.id, public=False)) == 2
+    assert ReportRepository(db).open_flags(created.id) == []
+
+
+def test_following_needs_the_emailed_link_and_can_stop(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent)
+    subscription = service.follow(db, settings, ANONYMOUS, "Voisin@Example.fr", report=created)
+    assert subscription.confirmed_at is None
+    assert created.follower_count == 1  # the reporter
+    assert "/signalements/abonnements/" in _mails(db, "voisin@example.fr")[-1].body
+    service.confirm_subscription(
+        db, settings, token(settings, CONFIRM_FOLLOW, {"s": subscription.id})
+    )
+    db.refresh(created)
+    assert created.follower_count == 2
+    service.unsubscribe(db, settings, token(settings, UNSUBSCRIBE, {"s": subscription.id}))
+    assert db.get(ReportSubscription, subscription.id) is None
+    with pytest.raises(NotFound):
+        service.confirm_subscription(db, settings, "forged-token")
+    with pytest.raises(InvalidInput):
+        service.follow(db, settings, ANONYMOUS, "voisin@example.fr", commune_code="99999")
