@@ -41,6 +41,9 @@ EXPECTED: dict[str, set[Role]] = {
     "sensors.entity.write": {AGENT, OPER, ADM},
     "sensors.observation.write": {AGENT, OPER, ADM},
     "sensors.admin": {ADM},
+    "reports.report.submit_api": {INHAB, AGENT, OPER, ADM},
+    "reports.report.handle": {AGENT, OPER, ADM},
+    "reports.admin": {ADM},
 }
 
 # One request per action: (method, path, json body) and whether it goes through the API.
@@ -64,6 +67,10 @@ PROBES: dict[str, tuple[str, str, Any]] = {
     "sensors.entity.write": ("POST", "/ngsi-ld/v1/entityOperations/create/", []),
     "sensors.observation.write": ("POST", "/api/sensors/observations", []),
     "sensors.admin": ("GET", "/admin/capteurs", None),
+    # Open311 takes its key as api_key, and answers 403 without one (GeoReport v2 §2.6).
+    "reports.report.submit_api": ("POST", "/open311/v2/requests.json", None),
+    "reports.report.handle": ("GET", "/admin/signalements", None),
+    "reports.admin": ("GET", "/admin/signalements/categories", None),
 }
 
 
@@ -124,6 +131,11 @@ def test_http_matrix(
         request_headers = dict(headers)
         if not path.startswith(("/api/", "/ngsi-ld/")):
             request_headers.pop("Authorization", None)
+        if path.startswith("/open311/"):
+            _check_open311(
+                client, path, headers, allowed=ROLE_OF_ACCOUNT[account] in EXPECTED[action]
+            )
+            continue
         response = client.request(
             method, path, json=body, headers=request_headers, follow_redirects=False
         )
@@ -141,3 +153,16 @@ def test_http_matrix(
             assert response.status_code == expected, (action, account, response.status_code)
         else:
             assert response.status_code == 403, (action, account, response.status_code)
+
+
+def _check_open311(
+    client: TestClient, path: str, headers: dict[str, str], *, allowed: bool
+) -> None:
+    """The key opens the door (then the empty form fails on service_code), or 403."""
+    secret = headers.get("Authorization", "").removeprefix("Bearer ")
+    response = client.post(path, params={"api_key": secret} if secret else {}, data={})
+    if allowed:
+        assert response.status_code == 400, response.text
+        assert "service_code" in response.json()[0]["description"]
+    else:
+        assert response.status_code == 403, response.text

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
-from servicielle.core.errors import Conflict, InvalidInput, NotFound
+from servicielle.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from servicielle.core.mail.models import OutboxMessage
 from servicielle.core.permissions import ANONYMOUS
 from servicielle.reports import lifecycle, service
@@ -33,7 +33,7 @@ def test_reroute_moves_the_report_and_tells_its_followers(
     assert territory.eclairage.name in timeline[-1].note
     assert any("/signalements/" in m.body for m in _mails(db, "suivi@example.fr"))
     # The voirie agent no longer handles it.
-    with pytest.raises(Exception, match="another organisation"):
+    with pytest.raises(Forbidden):
         lifecycle.change_status(db, settings, created, agent, status="acknowledged")
 
 

@@ -87,3 +87,15 @@ def test_anonymous_reports_are_rate_limited_per_address(
     with pytest.raises(RateLimited):
         report(db, settings, ANONYMOUS, reporter_email="flood@example.fr")
     report(db, settings, ANONYMOUS, reporter_email="other@example.fr")
+
+
+def test_control_characters_are_dropped_not_stored(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(
+        db, settings, agent, description="Trou\x00 profond\x07\n", reporter_name="A\x00B"
+    )
+    db.flush()
+    assert created.description == "Trou profond"
+    assert created.reporter_name == "AB"

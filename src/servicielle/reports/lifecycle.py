@@ -27,6 +27,7 @@ from servicielle.reports.models import (
 )
 from servicielle.reports.repository import ReportRepository, SubscriptionRepository
 from servicielle.reports.schemas import MAX_DESCRIPTION
+from servicielle.reports.text import plain
 
 # The statuses an agent may set; "unconfirmed" belongs to the reporter's email link only.
 AGENT_STATUSES = (
@@ -47,7 +48,7 @@ def check_handler(principal: Principal, report: Report) -> None:
 
 
 def _check_note(note: str) -> str:
-    note = note.strip()
+    note = plain(note)
     if len(note) > MAX_NOTE:
         raise InvalidInput.on_field(
             "note", _("The note may not exceed %(n)d characters.") % {"n": MAX_NOTE}
@@ -349,7 +350,7 @@ def moderate(
     """Redact the text, hide photos, updates or the whole report; originals stay stored."""
     check_handler(principal, report)
     if public_description is not None:
-        text = public_description.strip()
+        text = plain(public_description)
         if len(text) > MAX_DESCRIPTION:
             raise InvalidInput.on_field(
                 "public_description",

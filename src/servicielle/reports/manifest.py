@@ -6,7 +6,9 @@ from servicielle.core.i18n import N_
 from servicielle.core.modules import ModuleManifest, NavEntry
 from servicielle.core.permissions import ADMINS, SIGNED_IN, STAFF, Permission
 from servicielle.reports import backoffice, stats, views
+from servicielle.reports.demo import demo
 from servicielle.reports.open311 import api as open311_api
+from servicielle.reports.opendata import REPORTS
 
 manifest = ModuleManifest(
     name="reports",
@@ -15,8 +17,10 @@ manifest = ModuleManifest(
     models=("servicielle.reports.models",),
     templates="servicielle.reports",
     pages=(views.router, stats.router),
-    admin=(backoffice.router,),
+    admin=backoffice.routers(),
     routes=(open311_api.router,),
+    demo=demo,
+    datasets=(REPORTS,),
     nav=(
         NavEntry(
             N_("Report a problem"),
@@ -29,6 +33,7 @@ manifest = ModuleManifest(
             N_("Reports to handle"), "/admin/signalements", permission="reports.report.handle"
         ),
     ),
+    error_formats={"/open311/": open311_api.open311_errors},
     permissions=(
         Permission(
             "reports.report.submit_api",

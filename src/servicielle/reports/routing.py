@@ -72,7 +72,8 @@ def place_in_commune(session: Session, commune_code: str) -> Placement:
     )
 
 
-def _specificity(rule: RoutingRule) -> int:
+def specificity(rule: RoutingRule) -> int:
+    """How narrow a rule is: the narrowest matching rule routes the report."""
     # A category outweighs any area; a geozone is narrower than a commune.
     return (
         (4 if rule.category_id is not None else 0)
@@ -100,7 +101,7 @@ def route(session: Session, category: ReportCategory, placement: Placement) -> O
         raise InvalidInput.on_field(
             "service_code", _("No organisation receives reports of this category here yet.")
         )
-    best = max(rules, key=lambda rule: (_specificity(rule), -rule.id))
+    best = max(rules, key=lambda rule: (specificity(rule), -rule.id))
     organisation = OrganisationRepository(session).get(best.organisation_id)
     assert organisation is not None  # the foreign key cascades deletes
     return organisation

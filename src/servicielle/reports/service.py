@@ -36,6 +36,7 @@ from servicielle.reports.repository import (
 )
 from servicielle.reports.routing import Placement, place_in_commune, place_point, route
 from servicielle.reports.schemas import MAX_DESCRIPTION, ReportDraft
+from servicielle.reports.text import plain
 
 CONFIRMATION_DAYS = 7
 MAX_FLAG_REASON = 1000
@@ -72,6 +73,15 @@ def locate(session: Session, draft: ReportDraft) -> Placement:
     raise InvalidInput.on_field(
         "lat", _("Say where the problem is: a point on the map, or a commune and an address.")
     )
+
+
+def _clean(draft: ReportDraft) -> None:
+    for name in ("description", "address_string", "reporter_name", "reporter_phone", "media_url"):
+        setattr(draft, name, plain(getattr(draft, name)))
+    draft.answers = {
+        plain(code): [plain(v) for v in value] if isinstance(value, list) else plain(value)
+        for code, value in draft.answers.items()
+    }
 
 
 def _check_text(draft: ReportDraft) -> None:
@@ -113,6 +123,7 @@ def submit_report(
     must give an email address and open the link sent to it.
     """
     category = category_for(session, draft.category_code)
+    _clean(draft)
     _check_text(draft)
     placement = locate(session, draft)
     questions = CategoryRepository(session).questions(category.id)
@@ -328,7 +339,7 @@ def unsubscribe(session: Session, settings: Settings, token: str) -> None:
 
 def flag_report(session: Session, report: Report, *, reason: str, client: str) -> ReportFlag:
     """Record that someone finds a report abusive; one flag per person and report."""
-    reason = reason.strip()
+    reason = plain(reason)
     if not reason:
         raise InvalidInput.on_field("reason", _("Say what is wrong with this report."))
     if len(reason) > MAX_FLAG_REASON:
