@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from servicielle.config import Settings
 from servicielle.core.accounts.auth import principal_for_user
 from servicielle.core.accounts.repository import UserRepository
-from servicielle.core.permissions import Principal
+from servicielle.core.permissions import ANONYMOUS, Principal
 from servicielle.core.territory import demo as territory_demo
 from servicielle.core.territory.models import Organisation
 from servicielle.core.territory.repository import OrganisationRepository
 from servicielle.reports.models import CategoryQuestion, Report, ReportCategory, RoutingRule
+from servicielle.reports.notifications import CONFIRM_REPORT, token
 from servicielle.reports.schemas import ReportDraft
-from servicielle.reports.service import submit_report
+from servicielle.reports.service import confirm_report, submit_report
 from tests.conftest import make_user
 
 # Points of the demo territory (WGS84).
@@ -151,3 +152,9 @@ def report(
         **fields,
     )
     return submit_report(db, settings, draft, principal)
+
+
+def confirmed_report(db: Session, settings: Settings, email: str, **fields: Any) -> Report:
+    """An anonymous report its reporter confirmed from the emailed link (so they follow it)."""
+    created = report(db, settings, ANONYMOUS, reporter_email=email, **fields)
+    return confirm_report(db, settings, token(settings, CONFIRM_REPORT, {"r": created.id}))

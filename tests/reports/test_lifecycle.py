@@ -8,12 +8,21 @@ from sqlalchemy.orm import Session
 from servicielle.config import Settings
 from servicielle.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from servicielle.core.mail.models import OutboxMessage
+from servicielle.core.pagination import PageParams
 from servicielle.core.permissions import ANONYMOUS
 from servicielle.reports import lifecycle, service
 from servicielle.reports.models import ReportStatus, ReportSubscription
 from servicielle.reports.notifications import CONFIRM_FOLLOW, UNSUBSCRIBE, token
 from servicielle.reports.repository import ReportRepository
-from tests.reports.conftest import ROCHEFORT, Territory, photo_bytes, report, staff
+from servicielle.reports.schemas import ReportFilters
+from tests.reports.conftest import (
+    ROCHEFORT,
+    Territory,
+    confirmed_report,
+    photo_bytes,
+    report,
+    staff,
+)
 
 
 def _mails(db: Session, to: str) -> list[OutboxMessage]:
@@ -24,14 +33,14 @@ def test_reroute_moves_the_report_and_tells_its_followers(
     db: Session, settings: Settings, territory: Territory
 ) -> None:
     agent = staff(db, "a@example.fr", territory.voirie)
-    created = report(db, settings, agent, reporter_email="suivi@example.fr")
+    created = confirmed_report(db, settings, "suivi@example.fr")
     lifecycle.reroute(db, settings, created, agent, organisation_id=territory.eclairage.id)
     assert created.organisation_id == territory.eclairage.id
     timeline = ReportRepository(db).timeline(created.id)
     assert timeline[-1].kind == "reroute"
     assert timeline[-1].from_organisation_id == territory.voirie.id
     assert territory.eclairage.name in timeline[-1].note
-    assert any("/signalements/" in m.body for m in _mails(db, "suivi@example.fr"))
+    assert "a changé" in _mails(db, "suivi@example.fr")[-1].body
     # The voirie agent no longer handles it.
     with pytest.raises(Forbidden):
         lifecycle.change_status(db, settings, created, agent, status="acknowledged")
@@ -41,9 +50,9 @@ def test_merge_links_both_and_moves_followers(
     db: Session, settings: Settings, territory: Territory
 ) -> None:
     agent = staff(db, "a@example.fr", territory.voirie)
-    original = report(db, settings, agent, reporter_email="premier@example.fr")
-    duplicate = report(
-        db, settings, agent, at=(ROCHEFORT[0] + 0.0005, ROCHEFORT[1]), reporter_email="deux@ex.fr"
+    original = confirmed_report(db, settings, "premier@example.fr")
+    duplicate = confirmed_report(
+        db, settings, "deux@example.fr", at=(ROCHEFORT[0] + 0.0005, ROCHEFORT[1])
     )
     nearby = ReportRepository(db).nearby_open(territory.pothole.id, *ROCHEFORT)
     assert [r.id for r, _d in nearby][:2] == [original.id, duplicate.id]
@@ -62,7 +71,7 @@ def test_reporter_reopens_a_fix_that_is_not_one(
     db: Session, settings: Settings, territory: Territory
 ) -> None:
     agent = staff(db, "a@example.fr", territory.voirie)
-    created = report(db, settings, agent, reporter_email="habitant@example.fr")
+    created = confirmed_report(db, settings, "habitant@example.fr")
     with pytest.raises(InvalidInput):
         lifecycle.change_status(db, settings, created, agent, status="fixed")
     lifecycle.change_status(db, settings, created, agent, status="fixed", note="Rebouché.")
@@ -129,3 +138,72 @@ def test_following_needs_the_emailed_link_and_can_stop(
         service.confirm_subscription(db, settings, "forged-token")
     with pytest.raises(InvalidInput):
         service.follow(db, settings, ANONYMOUS, "voisin@example.fr", commune_code="99999")
+
+
+def test_milestones_move_only_when_the_status_does(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent)
+    lifecycle.change_status(db, settings, created, agent, status="fixed", note="Rebouché.")
+    fixed_at = created.fixed_at
+    lifecycle.change_status(db, settings, created, agent, status="fixed", note="Photo ajoutée.")
+    assert created.fixed_at == fixed_at
+    lifecycle.change_status(db, settings, created, agent, status="in_progress", note="Reprise.")
+    assert created.fixed_at is None
+    assert created.closed_at is None
+
+
+def test_internal_notes_stay_off_the_public_timeline(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent)
+    lifecycle.add_note(db, settings, created, agent, internal_note="Voir avec le chef d'équipe")
+    lifecycle.add_note(db, settings, created, agent, note="Équipe prévue lundi.")
+    public = [u.kind for u in ReportRepository(db).timeline(created.id)]
+    assert public == ["created", "note"]
+    assert len(ReportRepository(db).timeline(created.id, public=False)) == 3
+
+
+def test_an_unconfirmed_report_cannot_be_merged_and_a_reopened_duplicate_stands_alone(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    original = report(db, settings, agent)
+    waiting = report(db, settings, ANONYMOUS, reporter_email="anonyme@example.fr")
+    with pytest.raises(Conflict):
+        lifecycle.merge(db, settings, waiting, original, agent)
+    assert waiting.status == ReportStatus.UNCONFIRMED
+    duplicate = report(db, settings, agent)
+    lifecycle.merge(db, settings, duplicate, original, agent)
+    lifecycle.change_status(db, settings, duplicate, agent, status="open", note="Autre trou.")
+    assert duplicate.duplicate_of_id is None
+
+
+def test_search_never_finds_what_a_moderator_redacted(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent, description="Trou devant chez Jean Secret")
+    service.flag_report(db, created, reason="Nom publié", client="10.0.0.2")
+    db.refresh(created)
+    assert created.flag_count == 1
+    lifecycle.moderate(db, created, agent, public_description="Trou devant une maison")
+    assert created.flag_count == 0
+    found, _total = ReportRepository(db).search(
+        ReportFilters(text="Secret"), PageParams(page=1, page_size=10)
+    )
+    assert created.id not in [r.id for r in found]
+
+
+def test_an_address_typed_into_an_api_client_must_confirm_before_it_gets_mail(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(db, settings, agent, reporter_email="voisin@example.fr", channel="open311")
+    assert created.follower_count == 0
+    assert "/signalements/abonnements/" in _mails(db, "voisin@example.fr")[-1].body
+    # Asking again within the hour sends nothing more.
+    service.follow(db, settings, ANONYMOUS, "voisin@example.fr", report=created)
+    assert len(_mails(db, "voisin@example.fr")) == 1

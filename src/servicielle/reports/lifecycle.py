@@ -68,19 +68,25 @@ def _record(
 
 
 def _apply_status(report: Report, status: str, close_reason: str | None) -> None:
-    now = utcnow()
+    """Set the status; the milestones move only when the status really changes."""
+    changed = status != report.status or (
+        status == ReportStatus.CLOSED and close_reason != report.close_reason
+    )
     report.status = status
     report.close_reason = close_reason if status == ReportStatus.CLOSED else None
+    if status != ReportStatus.CLOSED:
+        # A reopened duplicate is a report of its own again.
+        report.duplicate_of_id = None
+    if not changed:
+        return
+    now = utcnow()
     if status not in (ReportStatus.OPEN, ReportStatus.REOPENED) and report.acknowledged_at is None:
         report.acknowledged_at = now
     if status == ReportStatus.FIXED:
         report.fixed_at = now
-    if status in CLOSED_STATUSES:
-        report.closed_at = now
-    else:
-        report.closed_at = None
-        if status == ReportStatus.REOPENED:
-            report.fixed_at = None
+    elif status != ReportStatus.CLOSED:
+        report.fixed_at = None
+    report.closed_at = now if status in CLOSED_STATUSES else None
 
 
 def change_status(
@@ -130,6 +136,8 @@ def change_status(
             internal_note=internal_note,
             author_id=principal.user.id if principal.user else None,
             organisation_id=report.organisation_id,
+            # Nothing public happened: the step stays off the public timeline.
+            hidden=before == status and not note,
         ),
         notify=True,
     )
@@ -162,6 +170,7 @@ def add_note(
             internal_note=internal_note,
             author_id=principal.user.id if principal.user else None,
             organisation_id=report.organisation_id,
+            hidden=not note,
         ),
         notify=bool(note),
     )
@@ -218,8 +227,15 @@ def merge(
     *,
     note: str = "",
 ) -> ReportUpdate:
-    """Close ``duplicate`` in favour of ``original``; its followers now follow the original."""
+    """Close ``duplicate`` in favour of ``original``; its followers now follow the original.
+
+    The original may belong to another organisation: it gains followers and an internal
+    timeline entry, nothing else.
+    """
     check_handler(principal, duplicate)
+    if duplicate.status == ReportStatus.UNCONFIRMED:
+        # Closing it would publish what its reporter never confirmed.
+        raise Conflict(_("The reporter has not confirmed this report yet."))
     if duplicate.id == original.id:
         raise InvalidInput.on_field("original", _("A report cannot duplicate itself."))
     if not original.is_public:
@@ -380,6 +396,7 @@ def moderate(
     for flag in repository.open_flags(report.id):
         flag.resolved_at = utcnow()
         flag.resolved_by_id = principal.user.id if principal.user else None
+    report.flag_count = 0  # the count of flags no moderator has dealt with
     session.flush()
 
 

@@ -184,8 +184,10 @@ class ReportRepository(Repository[Report]):
             statement = statement.where(within_circle(filters.lat, filters.lon, filters.radius))
         if filters.text:
             pattern = f"%{filters.text.strip()}%"
+            # The public text: a moderator's redaction must not be findable.
+            public_text = func.coalesce(Report.public_description, Report.description)
             statement = statement.where(
-                or_(Report.description.ilike(pattern), Report.address_string.ilike(pattern))
+                or_(public_text.ilike(pattern), Report.address_string.ilike(pattern))
             )
         return statement
 
@@ -267,6 +269,15 @@ class ReportRepository(Repository[Report]):
                 )
             )
             is not None
+        )
+
+    def count_flag(self, report_id: int) -> None:
+        """Add one to a report's open flags, in SQL so that simultaneous flags all count."""
+        self.session.execute(
+            update(Report)
+            .where(Report.id == report_id)
+            .values(flag_count=Report.flag_count + 1)
+            .execution_options(synchronize_session="fetch")
         )
 
     def open_flags(self, report_id: int) -> Sequence[ReportFlag]:

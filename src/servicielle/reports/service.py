@@ -15,7 +15,7 @@ from servicielle.core.accounts.security import unsign
 from servicielle.core.db import utcnow
 from servicielle.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from servicielle.core.i18n import _
-from servicielle.core.permissions import Principal
+from servicielle.core.permissions import ANONYMOUS, Principal
 from servicielle.core.territory.repository import TerritoryRepository
 from servicielle.reports import notifications
 from servicielle.reports.models import (
@@ -42,6 +42,7 @@ CONFIRMATION_DAYS = 7
 MAX_FLAG_REASON = 1000
 # Anonymous reports per email address and hour: a neighbourhood's worth, not a flood.
 ANONYMOUS_REPORTS_PER_HOUR = 10
+RESEND_AFTER = dt.timedelta(hours=1)
 
 
 def category_for(session: Session, code: str) -> ReportCategory:
@@ -189,7 +190,8 @@ def submit_report(
     )
     session.flush()
     if confirmed:
-        _published(session, settings, report)
+        own_address = user is not None and email == user.email.lower()
+        _published(session, settings, report, address_verified=own_address)
     else:
         notifications.send_report_confirmation(session, settings, report)
     return report
@@ -207,10 +209,20 @@ def _check_rate(session: Session, email: str) -> None:
         )
 
 
-def _published(session: Session, settings: Settings, report: Report) -> None:
-    """A report became public: its reporter follows it, area alerts go out."""
+def _published(
+    session: Session, settings: Settings, report: Report, *, address_verified: bool
+) -> None:
+    """A report became public: its reporter follows it, area alerts go out.
+
+    The follow is confirmed at once only when the address is known to be the reporter's (their
+    account's, or one that opened the confirmation link); an address typed into an API client
+    or for someone else gets a confirmation email first.
+    """
     if report.reporter_email:
-        _follow_confirmed(session, report.reporter_email, report.id, report.reporter_id)
+        if address_verified:
+            _follow_confirmed(session, report.reporter_email, report.id, report.reporter_id)
+        else:
+            follow(session, settings, ANONYMOUS, report.reporter_email, report=report)
     notifications.notify_new_report(session, settings, report)
 
 
@@ -243,6 +255,10 @@ def confirm_report(session: Session, settings: Settings, token: str) -> Report:
     if report.status == ReportStatus.UNCONFIRMED:
         report.status = ReportStatus.OPEN
         report.confirmed_at = utcnow()
+        category = CategoryRepository(session).get(report.category_id)
+        if category is not None and category.target_days:
+            # The authority's commitment runs from when it can see the report.
+            report.expected_at = report.confirmed_at + dt.timedelta(days=category.target_days)
         session.add(
             ReportUpdate(
                 report_id=report.id,
@@ -252,7 +268,7 @@ def confirm_report(session: Session, settings: Settings, token: str) -> Report:
             )
         )
         session.flush()
-        _published(session, settings, report)
+        _published(session, settings, report, address_verified=True)
     return report
 
 
@@ -271,10 +287,17 @@ def follow(
     if report is None and not commune_code and not geozone_slug:
         raise InvalidInput.on_field("area", _("Choose a commune or a zone."))
     territory = TerritoryRepository(session)
-    if commune_code and territory.commune(commune_code) is None:
-        raise InvalidInput.on_field("area", _("Choose one of the territory's communes."))
-    if geozone_slug and territory.geozone_by_slug(geozone_slug) is None:
-        raise InvalidInput.on_field("area", _("Choose one of the territory's zones."))
+    area_name = ""
+    if commune_code:
+        commune = territory.commune(commune_code)
+        if commune is None:
+            raise InvalidInput.on_field("area", _("Choose one of the territory's communes."))
+        area_name = commune.name
+    if geozone_slug:
+        zone = territory.geozone_by_slug(geozone_slug)
+        if zone is None:
+            raise InvalidInput.on_field("area", _("Choose one of the territory's zones."))
+        area_name = zone.name
     repository = SubscriptionRepository(session)
     report_id = report.id if report is not None else None
     subscription = repository.find(
@@ -283,24 +306,30 @@ def follow(
         commune_code=commune_code or None,
         geozone_slug=geozone_slug or None,
     )
+    now = utcnow()
+    # Asking again re-sends the link at most once an hour: no flooding someone's mailbox.
+    resend = subscription is not None and subscription.created_at < now - RESEND_AFTER
     if subscription is None:
         subscription = ReportSubscription(
             email=address,
             report_id=report_id,
             commune_code=commune_code or None,
             geozone_slug=geozone_slug or None,
+            created_at=now,
         )
         session.add(subscription)
         session.flush()
+        resend = True
     user = principal.user
     if user is not None and user.email.lower() == address:
         subscription.user_id = user.id
-        subscription.confirmed_at = subscription.confirmed_at or utcnow()
-    elif subscription.confirmed_at is None:
+        subscription.confirmed_at = subscription.confirmed_at or now
+    elif subscription.confirmed_at is None and resend:
+        subscription.created_at = now
         what = (
             _("report no. %(id)d") % {"id": report.id}
             if report is not None
-            else _("new reports in %(area)s") % {"area": commune_code or geozone_slug}
+            else _("new reports in %(area)s") % {"area": area_name}
         )
         notifications.send_follow_confirmation(
             session, settings, email=address, subscription_id=subscription.id, what=what
@@ -351,6 +380,6 @@ def flag_report(session: Session, report: Report, *, reason: str, client: str) -
         raise Conflict(_("You already flagged this report; moderators will look at it."))
     flag = ReportFlag(report_id=report.id, reason=reason, client_digest=digest)
     session.add(flag)
-    report.flag_count += 1
     session.flush()
+    ReportRepository(session).count_flag(report.id)
     return flag

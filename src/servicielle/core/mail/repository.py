@@ -24,3 +24,15 @@ class OutboxRepository(Repository[OutboxMessage]):
         if recipient:
             statement = statement.where(OutboxMessage.recipient == recipient.strip().lower())
         return self.paginate(statement, params)
+
+    def take_queued(self, limit: int) -> Sequence[OutboxMessage]:
+        """The oldest queued messages, locked so that another worker skips them (PostgreSQL)."""
+        statement = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "queued")
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return self.session.scalars(statement).all()

@@ -11,12 +11,12 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from servicielle.config import Settings
 from servicielle.core.db import utcnow
 from servicielle.core.mail.models import OutboxMessage
+from servicielle.core.mail.repository import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,16 @@ def _message(settings: Settings, to: str, subject: str, body: str) -> EmailMessa
     return message
 
 
+def one_line(subject: str) -> str:
+    """A subject header may not hold line breaks: they would end the header."""
+    return " ".join(subject.split())[:300]
+
+
 def _attempt(settings: Settings, record: OutboxMessage) -> None:
     try:
         _deliver(settings, _message(settings, record.recipient, record.subject, record.body))
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("mail to %s failed: %s", record.recipient, exc)
+    except Exception as exc:  # one bad message must never stop the others
+        log.warning("mail %s failed: %s", record.id, exc)
         record.status, record.error = "failed", str(exc)[:2000]
     else:
         record.status, record.sent_at = "sent", utcnow()
@@ -53,7 +58,7 @@ def send_mail(
     session: Session, settings: Settings, *, to: str, subject: str, body: str
 ) -> OutboxMessage:
     """Send one plain-text email and record it in the outbox; never raises on SMTP failure."""
-    record = OutboxMessage(recipient=to, subject=subject, body=body, status="kept")
+    record = OutboxMessage(recipient=to, subject=one_line(subject), body=body, status="kept")
     if settings.smtp_configured:
         _attempt(settings, record)
     session.add(record)
@@ -66,7 +71,7 @@ def queue_mail(
 ) -> OutboxMessage:
     """Record a plain-text email for the worker to send once the transaction commits."""
     status = "queued" if settings.smtp_configured else "kept"
-    record = OutboxMessage(recipient=to, subject=subject, body=body, status=status)
+    record = OutboxMessage(recipient=to, subject=one_line(subject), body=body, status=status)
     session.add(record)
     session.flush()
     return record
@@ -76,17 +81,8 @@ def deliver_queued(factory: sessionmaker[Session], settings: Settings, *, limit:
     """Send up to ``limit`` queued emails in one transaction; returns how many were tried."""
     if not settings.smtp_configured:
         return 0
-    statement = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "queued")
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
     with factory() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # Several workers each take their own messages: none is sent twice.
-            statement = statement.with_for_update(skip_locked=True)
-        records = session.scalars(statement).all()
+        records = OutboxRepository(session).take_queued(limit)
         for record in records:
             _attempt(settings, record)
         session.commit()
