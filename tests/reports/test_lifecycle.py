@@ -207,3 +207,19 @@ def test_an_address_typed_into_an_api_client_must_confirm_before_it_gets_mail(
     # Asking again within the hour sends nothing more.
     service.follow(db, settings, ANONYMOUS, "voisin@example.fr", report=created)
     assert len(_mails(db, "voisin@example.fr")) == 1
+
+
+def test_moderation_edits_the_address_and_drops_a_linked_photo(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = report(
+        db,
+        settings,
+        agent,
+        address_string="12 rue X, chez M. Dupont",
+        media_url="https://photos.example.fr/dupont.jpg",
+    )
+    lifecycle.moderate(db, created, agent, address_string="Rue X", clear_media_url=True)
+    assert created.address_string == "Rue X"
+    assert created.media_url == ""

@@ -361,9 +361,15 @@ def moderate(
     hide_report: bool | None = None,
     hidden_photo_ids: Sequence[int] | None = None,
     hidden_update_ids: Sequence[int] | None = None,
+    address_string: str | None = None,
+    clear_media_url: bool = False,
     reason: str = "",
 ) -> None:
-    """Redact the text, hide photos, updates or the whole report; originals stay stored."""
+    """Redact the text or address, hide photos, updates or the whole report.
+
+    The description's original stays in its column; an edited address or a cleared media_url
+    keeps its previous value in the audit log.
+    """
     check_handler(principal, report)
     if public_description is not None:
         text = plain(public_description)
@@ -373,6 +379,15 @@ def moderate(
                 _("The description may not exceed %(n)d characters.") % {"n": MAX_DESCRIPTION},
             )
         report.public_description = None if text == report.description else text
+    if address_string is not None:
+        address = plain(address_string)
+        if len(address) > 300:
+            raise InvalidInput.on_field(
+                "address_string", _("The address may not exceed 300 characters.")
+            )
+        report.address_string = address
+    if clear_media_url:
+        report.media_url = ""
     if hide_report is not None:
         report.hidden = hide_report
     repository = ReportRepository(session)
