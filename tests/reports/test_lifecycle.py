@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
 from servicielle.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from servicielle.core.i18n import set_locale
 from servicielle.core.mail.models import OutboxMessage
 from servicielle.core.pagination import PageParams
 from servicielle.core.permissions import ANONYMOUS
@@ -223,3 +224,18 @@ def test_moderation_edits_the_address_and_drops_a_linked_photo(
     lifecycle.moderate(db, created, agent, address_string="Rue X", clear_media_url=True)
     assert created.address_string == "Rue X"
     assert created.media_url == ""
+
+
+def test_followers_are_written_to_in_french_whatever_the_agents_language(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    agent = staff(db, "a@example.fr", territory.voirie)
+    created = confirmed_report(db, settings, "habitant@example.fr")
+    set_locale("en")
+    try:
+        lifecycle.change_status(db, settings, created, agent, status="acknowledged", note="Vu.")
+    finally:
+        set_locale("fr")
+    body = _mails(db, "habitant@example.fr")[-1].body
+    assert "a changé" in body
+    assert "has changed" not in body

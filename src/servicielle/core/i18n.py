@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +52,16 @@ def get_locale() -> str:
 def set_locale(locale: str) -> None:
     """Switch the current context to ``locale`` (falls back to French)."""
     _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+@contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Translate into ``locale`` inside the block (an email to someone else, say)."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
 from servicielle.core.accounts.security import sign
-from servicielle.core.i18n import _
+from servicielle.core.i18n import DEFAULT_LOCALE, _, in_locale
 from servicielle.core.mail.service import queue_mail
 from servicielle.reports.labels import status_label
 from servicielle.reports.models import Report, ReportStatus, ReportUpdate
@@ -75,6 +75,14 @@ def notify_change(
     session: Session, settings: Settings, report: Report, update: ReportUpdate
 ) -> int:
     """Tell the report's followers of a public change; returns how many messages queued."""
+    # Followers read the authority's language, whatever the agent's page was in.
+    with in_locale(DEFAULT_LOCALE):
+        return _notify_change(session, settings, report, update)
+
+
+def _notify_change(
+    session: Session, settings: Settings, report: Report, update: ReportUpdate
+) -> int:
     if not report.is_public or update.hidden:
         return 0
     category = CategoryRepository(session).get(report.category_id)
@@ -113,6 +121,11 @@ def notify_change(
 
 def notify_new_report(session: Session, settings: Settings, report: Report) -> int:
     """Alert those who watch the report's commune or geozones; returns how many queued."""
+    with in_locale(DEFAULT_LOCALE):
+        return _notify_new_report(session, settings, report)
+
+
+def _notify_new_report(session: Session, settings: Settings, report: Report) -> int:
     if not report.is_public:
         return 0
     category = CategoryRepository(session).get(report.category_id)
