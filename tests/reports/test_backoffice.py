@@ -17,7 +17,8 @@ from servicielle.core.db import utcnow
 from servicielle.core.mail.models import OutboxMessage
 from servicielle.core.permissions import Principal
 from servicielle.reports import lifecycle, service
-from servicielle.reports.models import Report, ReportStatus, ReportUpdate
+from servicielle.reports.models import Report, ReportStatus, ReportSubscription, ReportUpdate
+from servicielle.reports.notifications import CONFIRM_FOLLOW, token
 from tests.conftest import csrf_token, make_user, sign_in_client
 from tests.reports.conftest import FOURAS, Territory, report, staff
 
@@ -69,6 +70,9 @@ def desk(db: Session, settings: Settings, territory: Territory) -> Desk:
         category="depot-sauvage",
         description="Des gravats derrière le gymnase",
     )
+    # Marie's address was typed by the agent: she follows once she opened the emailed link.
+    follow = db.query(ReportSubscription).filter_by(email="marie@example.fr").one()
+    service.confirm_subscription(db, settings, token(settings, CONFIRM_FOLLOW, {"s": follow.id}))
     db.flush()
     return Desk(voirie_agent, proprete_agent, admin, pothole, pothole_fouras, dumping)
 
@@ -124,17 +128,19 @@ def test_an_agent_sees_only_the_reports_of_their_organisation(
     page = client.get("/admin/signalements", headers=HTML)
     assert page.status_code == 200
     assert queue_ids(page.text) == {desk.pothole.id, desk.pothole_fouras.id}
-    # Another organisation's report: neither listed, nor readable, nor its photos.
-    assert client.get(f"/admin/signalements/{desk.dumping.id}", headers=HTML).status_code == 403
+    # Another organisation's report: neither listed, nor readable; as missing as an unknown
+    # number, so that a number cannot be probed.
+    other = client.get(f"/admin/signalements/{desk.dumping.id}", headers=HTML)
+    missing = client.get("/admin/signalements/999999", headers=HTML)
+    assert other.status_code == missing.status_code == 404
     searched = client.get("/admin/signalements", params={"q": "gravats"})
     assert queue_ids(searched.text) == set()
-    assert client.get("/admin/signalements/999999", headers=HTML).status_code == 404
 
     client.cookies.clear()
     signed_in(client, db, settings, user_of(db, desk.proprete_agent))
     page = client.get("/admin/signalements", headers=HTML)
     assert queue_ids(page.text) == {desk.dumping.id}
-    assert client.get(f"/admin/signalements/{desk.pothole.id}", headers=HTML).status_code == 403
+    assert client.get(f"/admin/signalements/{desk.pothole.id}", headers=HTML).status_code == 404
 
 
 def test_administrators_see_everything_and_filter_by_organisation(
@@ -205,9 +211,9 @@ def test_bulk_actions_are_all_or_nothing(
         )
         return answer
 
-    # Another organisation's report among the ticked ones: 403, nothing applied, named.
+    # Another organisation's report among the ticked ones: 404, nothing applied, named.
     refused = bulk([*mine, desk.dumping.id], action="status", status="acknowledged", note="Vu")
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     # The page shows the reports as they are: the first two were not left acknowledged.
     assert status_counts(refused.text)["acknowledged"] == "0"
     assert f"no. {desk.dumping.id}" in refused.text or f"n° {desk.dumping.id}" in refused.text

@@ -87,7 +87,7 @@ def live_desk(live_site: LiveSite) -> Iterator[Desk]:
             session.flush()
             principal = principal_for_user(agent)
 
-            def submit_one(description: str, at: tuple[float, float]) -> int:
+            def submit_one(description: str, at: tuple[float, float], media_url: str = "") -> int:
                 draft = ReportDraft(
                     category_code=category.code,
                     lat=at[0],
@@ -98,11 +98,17 @@ def live_desk(live_site: LiveSite) -> Iterator[Desk]:
                     reporter_name="Marie Curie",
                     reporter_email="marie.curie@example.fr",
                     reporter_phone="06 39 98 12 34",
+                    media_url=media_url,
                 )
                 return service.submit_report(session, settings, draft, principal).id
 
             first = submit_one("Un trou profond devant l'école Jean Jaurès.", ROCHEFORT)
-            second = submit_one("Encore ce trou.", (ROCHEFORT[0] + 0.001, ROCHEFORT[1]))
+            # With a photo sent as a link: the moderation form offers to drop it.
+            second = submit_one(
+                "Encore ce trou.",
+                (ROCHEFORT[0] + 0.001, ROCHEFORT[1]),
+                media_url="https://photos.example.net/trou.jpg",
+            )
             report = ReportRepository(session).get(second)
             assert report is not None
             service.flag_report(session, report, reason="Nom d'un tiers", client=suffix)
@@ -149,6 +155,14 @@ def test_agent_pages(browser: Browser, live_server: str, live_desk: Desk, locale
     assert page.locator("#status-close_reason-error").count() == 1
     assert_accessible(page, "status refused")
     visit(page, f"/admin/signalements/{live_desk.duplicate_id}", "report with a flag")
+    assert page.locator("#moderation-address_string").count() == 1
+    assert page.locator("#moderation-clear_media_url").count() == 1
+    # A moderation refused (no reason): the error summary, still accessible.
+    page.fill("#moderation-address_string", "Rue Pierre Loti")
+    submit(page, "#moderation-form button[value=moderate]")
+    assert page.locator("#moderation-reason-error").count() == 1
+    assert page.input_value("#moderation-address_string") == "Rue Pierre Loti"
+    assert_accessible(page, "moderation refused")
     visit(page, "/admin/signalements/abus", "flags")
     assert page.locator(
         f"a[href='/admin/signalements/{live_desk.duplicate_id}#moderation']"

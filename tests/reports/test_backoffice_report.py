@@ -51,10 +51,11 @@ def test_the_page_shows_private_details_to_the_handling_organisation_only(
     assert "Plus de 20 cm" in page.text
     client.cookies.clear()
     token = signed_in(client, db, settings, user_of(db, desk.proprete_agent))
-    assert client.get(f"/admin/signalements/{desk.pothole.id}", headers=HTML).status_code == 403
-    # Acting on another organisation's report: a 403 page, nothing stored.
+    # Another organisation's report is as missing as an unknown number: 404, not 403.
+    assert client.get(f"/admin/signalements/{desk.pothole.id}", headers=HTML).status_code == 404
+    # Acting on another organisation's report: a 404 page, nothing stored.
     refused = post(client, f"/admin/signalements/{desk.pothole.id}/statut", token, status="planned")
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     assert "<h1" in refused.text
     assert fresh(db, desk.pothole.id).status == ReportStatus.OPEN
 
@@ -182,7 +183,7 @@ def test_reroute_hands_the_report_to_the_other_organisation(
     moved = post(client, f"{base}/reorientation", token, organisation=str(territory.proprete.id))
     assert moved.status_code == 303
     assert fresh(db, desk.pothole.id).organisation_id == territory.proprete.id
-    assert client.get(base, headers=HTML).status_code == 403
+    assert client.get(base, headers=HTML).status_code == 404
     client.cookies.clear()
     signed_in(client, db, settings, user_of(db, desk.proprete_agent))
     page = client.get(base, headers=HTML)
@@ -268,5 +269,46 @@ def test_moderation_hides_publicly_and_keeps_the_original_for_staff(
     assert repository.get_public(pictured.id) is None
     client.cookies.clear()
     signed_in(client, db, settings, user_of(db, desk.proprete_agent))
-    assert client.get(f"/admin/signalements/photos/{photos[0].id}.jpg").status_code == 403
+    assert client.get(f"/admin/signalements/photos/{photos[0].id}.jpg").status_code == 404
     assert client.get("/admin/signalements/photos/999999.jpg").status_code == 404
+
+
+def test_moderation_edits_the_address_and_drops_a_linked_photo(
+    client: TestClient, db: Session, settings: Settings, desk: Desk
+) -> None:
+    linked = report(
+        db,
+        settings,
+        desk.voirie_agent,
+        address_string="Devant chez Mme Martin, 06 12 34 56 78",
+        media_url="https://photos.example.net/martin.jpg",
+    )
+    token = signed_in(client, db, settings, user_of(db, desk.voirie_agent))
+    base = f"/admin/signalements/{linked.id}"
+    page = client.get(base, headers=HTML)
+    assert 'id="moderation-address_string"' in page.text
+    assert 'id="moderation-clear_media_url"' in page.text
+    # Resolving the flags only changes neither.
+    post(client, f"{base}/moderation", token, reason="Rien", action="resolve", address_string="")
+    assert fresh(db, linked.id).address_string.startswith("Devant chez Mme Martin")
+    done = post(
+        client,
+        f"{base}/moderation",
+        token,
+        reason="Nom et téléphone d'un tiers",
+        address_string="Rue Pierre Loti",
+        clear_media_url="1",
+    )
+    assert done.status_code == 303
+    stored = fresh(db, linked.id)
+    assert (stored.address_string, stored.media_url) == ("Rue Pierre Loti", "")
+    public = client.get(f"/signalements/{linked.id}", headers=HTML).text
+    assert "Rue Pierre Loti" in public
+    assert "Martin" not in public
+    assert "photos.example.net" not in public
+    too_long = post(client, f"{base}/moderation", token, reason="x", address_string="a" * 301)
+    assert too_long.status_code == 422
+    assert 'id="moderation-address_string-error"' in too_long.text
+    assert fresh(db, linked.id).address_string == "Rue Pierre Loti"
+    page = client.get(base, headers=HTML)
+    assert 'id="moderation-clear_media_url"' not in page.text  # nothing left to drop

@@ -23,7 +23,14 @@ from servicielle.core.session import AuditContext
 from servicielle.reports import lifecycle, notifications, service
 from servicielle.reports.models import Report, ReportSubscription
 from servicielle.reports.notifications import CONFIRM_FOLLOW, CONFIRM_REPORT, QUESTIONNAIRE
-from tests.reports.conftest import FOURAS, ROCHEFORT, Territory, report, staff
+from tests.reports.conftest import (
+    FOURAS,
+    ROCHEFORT,
+    Territory,
+    confirmed_report,
+    report,
+    staff,
+)
 
 LINK = re.compile(r"https?://\S+")
 
@@ -105,7 +112,7 @@ def test_status_change_mails_confirmed_followers_with_report_and_unsubscribe_lin
     agent: Principal,
 ) -> None:
     inbox, settings = smtp
-    created = report(db, settings, agent, reporter_email="auteur@example.fr")
+    created = confirmed_report(db, settings, "auteur@example.fr")
     _confirmed_follower(db, settings, created, "voisine@example.fr")
     service.follow(db, settings, ANONYMOUS, "pas-confirme@example.fr", report=created)
     db.flush()
@@ -152,7 +159,7 @@ def test_fixed_asks_the_reporter_whether_it_really_is(
     agent: Principal,
 ) -> None:
     inbox, settings = smtp
-    created = report(db, settings, agent, reporter_email="auteur@example.fr")
+    created = confirmed_report(db, settings, "auteur@example.fr")
     _confirmed_follower(db, settings, created, "voisine@example.fr")
     db.flush()
     _deliver(session_factory, settings, inbox)  # the follow's confirmation request
@@ -245,7 +252,7 @@ def test_nothing_is_mailed_when_the_transaction_rolls_back(
     agent: Principal,
 ) -> None:
     inbox, settings = smtp
-    created = report(db, settings, agent, reporter_email="auteur@example.fr")
+    created = confirmed_report(db, settings, "auteur@example.fr")
     db.flush()
     _deliver(session_factory, settings, inbox)
     inbox.messages.clear()
@@ -275,7 +282,7 @@ def test_without_smtp_the_messages_stay_in_the_outbox(
     db: Session, session_factory: sessionmaker[Session], settings: Settings, agent: Principal
 ) -> None:
     assert not settings.smtp_configured
-    created = report(db, settings, agent, reporter_email="auteur@example.fr")
+    created = confirmed_report(db, settings, "auteur@example.fr")
     lifecycle.change_status(db, settings, created, agent, status="acknowledged", note="Vu.")
     db.flush()
     assert deliver_queued(session_factory, settings) == 0

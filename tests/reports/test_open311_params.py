@@ -121,12 +121,32 @@ def test_any_query_string_is_a_search_or_a_bad_request(items: list[tuple[str, st
         assert set(failure.by_field()) <= set(PARAMETER_NAMES)
         return
     assert 1 <= query.page_size <= 1000
-    if not query.filters.ids:
+    if not query.filters.ids and not query.no_match:
         assert (
             query.filters.start is not None
             or query.filters.updated_after is not None
             or (query.filters.updated_before is not None)
         )
+
+
+def test_ids_beyond_any_row_are_skipped_and_alone_match_nothing() -> None:
+    query = parse_search([("service_request_id", "2147483648,7,99999999999999999999")], NOW)
+    assert (query.filters.ids, query.no_match) == ([7], False)
+    alone = parse_search([("service_request_id", "2147483648")], NOW)
+    assert (alone.filters.ids, alone.no_match) == ([], True)
+    for bad in ("²", "1,٣", "-1"):
+        with pytest.raises(BadRequest) as raised:
+            parse_search([("service_request_id", bad)], NOW)
+        assert list(raised.value.by_field()) == ["service_request_id"]
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31T23:59:59Z", "9001", "9999-12-31"])
+def test_dates_outside_1900_to_9000_are_refused(text: str) -> None:
+    with pytest.raises(BadRequest) as raised:
+        parse_datetime(text, "end_date")
+    assert list(raised.value.by_field()) == ["end_date"]
+    with pytest.raises(BadRequest):
+        parse_search([("end_date", text)], NOW)
 
 
 def test_default_search_is_the_last_90_days() -> None:

@@ -172,6 +172,9 @@ def pages_of(site: ReportsSite) -> list[tuple[str, str, int]]:
     """(path, label, status) of every public report page."""
     fixed_token = site.link(notifications.QUESTIONNAIRE, {"r": site.fixed_id})
     stop_token = site.link(notifications.UNSUBSCRIBE, {"s": site.subscription_id})
+    # Opening these changes nothing: the reports stay as seeded for the other tests.
+    confirm_token = site.link(notifications.CONFIRM_REPORT, {"r": site.unconfirmed_id})
+    follow_token = site.link(notifications.CONFIRM_FOLLOW, {"s": site.subscription_id})
     point = f"category={CATEGORY}&lat={ROCHEFORT[0]}&lon={ROCHEFORT[1]}&located_by=map"
     return [
         ("/signalements", "list", 200),
@@ -181,6 +184,8 @@ def pages_of(site: ReportsSite) -> list[tuple[str, str, int]]:
         (f"/signalements/{site.public_id}", "report", 200),
         (f"/signalements/{site.fixed_id}/resolu/{fixed_token}", "questionnaire", 200),
         (f"/signalements/abonnements/arret/{stop_token}", "unsubscribe", 200),
+        (f"/signalements/confirmation/{confirm_token}", "confirm a report", 200),
+        (f"/signalements/abonnements/{follow_token}", "confirm a subscription", 200),
         ("/signalements/alertes", "alerts", 200),
         ("/signalements/abonnements/faux", "expired link", 404),
         (f"/signalements/{site.unconfirmed_id}", "unconfirmed report", 404),
@@ -318,6 +323,8 @@ def test_full_report_flow_with_the_map(
     assert abs((created.lat or 0) - ROCHEFORT[0]) < 0.01
 
     page.goto(_confirmation_link(reports_site, email))
+    assert _latest_report(reports_site, email).status == ReportStatus.UNCONFIRMED
+    submit(page, "main form button[type=submit]")
     assert_accessible(page, "confirmed")
     submit(page, "main a.button")
     assert page.url.endswith(f"/signalements/{created.id}")
@@ -358,6 +365,7 @@ def test_full_report_flow_without_javascript(
     assert created.commune_code == "17299"
     assert created.address_string == "Quai aux Vivres, près du pont"
     page.goto(_confirmation_link(reports_site, email))
+    submit(page, "main form button[type=submit]")  # a form posts without JavaScript too
     page.goto(f"/signalements/{created.id}")
     assert "Quai aux Vivres" in page.locator("main").inner_text()
     context.close()

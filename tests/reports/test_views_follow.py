@@ -38,25 +38,39 @@ def assert_expired(page_text: str) -> None:
     assert "Ce lien a expiré" in page_text
 
 
-def test_confirmation_link_publishes_the_report(
+def test_confirmation_link_asks_for_a_click_then_publishes_the_report(
     client: TestClient, db: Session, settings: Settings, territory: Territory
 ) -> None:
     created = report(db, settings, ANONYMOUS, reporter_email="a@example.fr")
     link = link_in(db, "a@example.fr", "/signalements/confirmation/")
     page = client.get(link, headers=HTML)
     assert page.status_code == 200
-    assert "Votre signalement est publié" in page.text
+    assert f'<form method="post" action="{link}">' in page.text
+    # Opening the link (a mail scanner does) changes nothing.
+    db.refresh(created)
+    assert created.status == ReportStatus.UNCONFIRMED
+    assert client.post(link, data={}, headers=HTML).status_code == 403  # CSRF
+    db.refresh(created)
+    assert created.status == ReportStatus.UNCONFIRMED
+    done = post_form(client, link, {}, link)
+    assert done.status_code == 200
+    assert "Votre signalement est publié" in done.text
     db.refresh(created)
     assert created.status == ReportStatus.OPEN
-    assert client.get(link, headers=HTML).status_code == 200  # twice is harmless
+    assert post_form(client, link, {}, link).status_code == 200  # twice is harmless
+    again = client.get(link, headers=HTML)
+    assert again.status_code == 200
+    assert "Votre signalement est publié" in again.text  # no button any more
+    assert 'method="post"' not in again.text.split("<main", 1)[1].split("</main>", 1)[0]
     bad = client.get("/signalements/confirmation/faux", headers=HTML)
     assert bad.status_code == 404
     assert_expired(bad.text)
+    assert post_form(client, "/signalements/confirmation/faux", {}, link).status_code == 404
     wrong_purpose = token(settings, notifications.UNSUBSCRIBE, {"r": created.id})
     assert client.get(f"/signalements/confirmation/{wrong_purpose}").status_code == 404
 
 
-def test_subscription_link_confirms_a_follow(
+def test_subscription_link_asks_for_a_click_then_confirms_a_follow(
     client: TestClient, db: Session, settings: Settings, territory: Territory
 ) -> None:
     agent = staff(db, "agent@example.fr", territory.voirie)
@@ -70,13 +84,21 @@ def test_subscription_link_confirms_a_follow(
     link = link_in(db, "b@example.fr", "/signalements/abonnements/")
     page = client.get(link, headers=HTML)
     assert page.status_code == 200
-    assert "Abonnement confirmé" in page.text
-    assert f'href="/signalements/{created.id}"' in page.text
+    assert f'<form method="post" action="{link}">' in page.text
     subscription = db.query(ReportSubscription).filter_by(email="b@example.fr").one()
+    assert subscription.confirmed_at is None  # a GET did nothing
+    assert client.post(link, data={}, headers=HTML).status_code == 403  # CSRF
+    done = post_form(client, link, {}, link)
+    assert done.status_code == 200
+    assert "Abonnement confirmé" in done.text
+    assert f'href="/signalements/{created.id}"' in done.text
+    db.refresh(subscription)
     assert subscription.confirmed_at is not None
+    assert "Abonnement confirmé" in client.get(link, headers=HTML).text
     bad = client.get("/signalements/abonnements/faux", headers=HTML)
     assert bad.status_code == 404
     assert_expired(bad.text)
+    assert post_form(client, "/signalements/abonnements/faux", {}, link).status_code == 404
 
 
 def test_unsubscribing_asks_for_a_click(
@@ -195,7 +217,12 @@ def test_alerts_for_a_commune(
     alert = db.query(ReportSubscription).filter_by(email="c@example.fr").one()
     assert (alert.commune_code, alert.report_id, alert.confirmed_at) == ("17299", None, None)
     confirm = link_in(db, "c@example.fr", "/signalements/abonnements/")
-    assert client.get(confirm, headers=HTML).status_code == 200
+    asked = client.get(confirm, headers=HTML)
+    assert asked.status_code == 200
+    assert f'<form method="post" action="{confirm}">' in asked.text
+    db.refresh(alert)
+    assert alert.confirmed_at is None
+    assert post_form(client, confirm, {}, confirm).status_code == 200
     db.refresh(alert)
     assert alert.confirmed_at is not None
 

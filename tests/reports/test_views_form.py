@@ -17,7 +17,7 @@ from servicielle.reports import lifecycle
 from servicielle.reports.models import Report, ReportPhoto, ReportStatus
 from tests.conftest import make_user, sign_in_client
 from tests.reports.conftest import OCEAN, Territory, photo_bytes, report, staff
-from tests.reports.test_views import HTML
+from tests.reports.test_views import HTML, post_form
 
 POINT = {"category": "nid-de-poule", "lat": "45.93700", "lon": "-0.96140", "located_by": "map"}
 BY_COMMUNE = {
@@ -217,7 +217,10 @@ def test_no_javascript_report_by_commune_and_address_end_to_end(
     mail = db.query(OutboxMessage).filter_by(recipient="lea@example.fr").one()
     link = re.search(r"http://testserver(/signalements/confirmation/\S+)", mail.body)
     assert link is not None
-    confirmed = client.get(link.group(1), headers=HTML)
+    asked = client.get(link.group(1), headers=HTML)
+    assert asked.status_code == 200
+    assert client.get(f"/signalements/{created.id}", headers=HTML).status_code == 404
+    confirmed = post_form(client, link.group(1), {}, link.group(1))
     assert confirmed.status_code == 200
     assert "Votre signalement est publié" in confirmed.text
     assert f'href="/signalements/{created.id}"' in confirmed.text

@@ -26,10 +26,12 @@ from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import bulk
+from servicielle.reports.ids import parse_id, whole_number
 from servicielle.reports.labels import CLOSE_REASON_LABELS, STATUS_LABELS, status_label
 from servicielle.reports.lifecycle import AGENT_STATUSES
-from servicielle.reports.models import OPEN_STATUSES, CloseReason, ReportStatus
+from servicielle.reports.models import OPEN_STATUSES, CloseReason
 from servicielle.reports.queue import (
+    STAFF_STATUSES,
     QueueFilters,
     StaffReportRepository,
     age_days,
@@ -65,18 +67,14 @@ def fields(form: FormData) -> dict[str, str]:
 
 
 def ids_of(form: FormData, name: str) -> list[int]:
-    """Whole numbers posted under ``name`` (ticked boxes); anything else is ignored."""
-    return [
-        int(value)
-        for value in form.getlist(name)
-        if isinstance(value, str) and value.isdigit() and len(value) < 10
-    ]
+    """Ids posted under ``name`` (ticked boxes); anything no row could have is ignored."""
+    found = (parse_id(value) for value in form.getlist(name) if isinstance(value, str))
+    return [number for number in found if number is not None]
 
 
 def int_or_none(value: str | None) -> int | None:
-    """A posted id, or None when empty or not a number."""
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    """A posted id, or None when empty, not a number or beyond any row's id."""
+    return parse_id(value)
 
 
 def section_context(principal: Principal) -> dict[str, Any]:
@@ -86,7 +84,7 @@ def section_context(principal: Principal) -> dict[str, Any]:
         "can_configure": principal.may(registry.permission("reports.admin")),
         "status_label": status_label,
         "status_choices": [(s.value, _(STATUS_LABELS[s])) for s in AGENT_STATUSES],
-        "all_status_choices": [(s.value, _(STATUS_LABELS[s])) for s in ReportStatus],
+        "all_status_choices": [(s, _(STATUS_LABELS[s])) for s in STAFF_STATUSES],
         "close_reason_choices": [(r.value, _(CLOSE_REASON_LABELS[r])) for r in AGENT_CLOSE_REASONS],
     }
 
@@ -97,7 +95,7 @@ def done_message(params: Mapping[str, str], messages: Mapping[str, Any]) -> str 
     if message is None:
         return None
     if isinstance(message, tuple):
-        count = int_or_none(params.get("n")) or 1
+        count = whole_number(params.get("n"), max_digits=6) or 1
         return ngettext(message[0], message[1], count) % {"num": count}
     return _(message)
 
@@ -238,8 +236,21 @@ def flags(
 
 
 def routers() -> tuple[APIRouter, ...]:
-    """The back office's routers: the queue, one report's page, the settings."""
-    # Imported here: both import this module's shared helpers.
-    from servicielle.reports import backoffice_report, backoffice_settings
+    """The back office's routers: the queue, one report's page and photos, the settings."""
+    # Imported here: they all import this module's shared helpers.
+    from servicielle.reports import (
+        backoffice_photos,
+        backoffice_report,
+        backoffice_routing,
+        backoffice_settings,
+        backoffice_templates,
+    )
 
-    return (router, backoffice_report.router, backoffice_settings.router)
+    return (
+        router,
+        backoffice_report.router,
+        backoffice_photos.router,
+        backoffice_settings.router,
+        backoffice_routing.router,
+        backoffice_templates.router,
+    )

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from servicielle.core.csrf import CsrfChecked
-from servicielle.core.errors import NotFound, ServicielleError
+from servicielle.core.errors import ServicielleError
 from servicielle.core.i18n import N_, _
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
@@ -32,7 +32,7 @@ from servicielle.reports.backoffice import (
     int_or_none,
     section_context,
 )
-from servicielle.reports.models import Report, ReportPhoto
+from servicielle.reports.models import Report
 from servicielle.reports.queue import StaffReportRepository, age_days, is_overdue
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 
@@ -58,7 +58,6 @@ KIND_LABELS = {
 }
 # Updates a moderator may hide: those carrying words someone wrote.
 HIDEABLE = ("note", "status", "reopen", "confirm_fixed")
-PHOTO_CACHE = "private, max-age=300"
 
 
 def _text(values: Mapping[str, str], name: str) -> str:
@@ -355,7 +354,7 @@ def moderate(
     principal: Handler,
     form: Posted,
 ) -> Response:
-    """Redact the public text, hide photos, notes or the report; or only resolve the flags."""
+    """Moderate what the public reads (text, address, photos, notes, link) or only the flags."""
     values = fields(form)
     flags_only = values.get("action") == "resolve"
     return _act(
@@ -374,31 +373,9 @@ def moderate(
             hide_report=None if flags_only else values.get("hide_report") == "1",
             hidden_photo_ids=None if flags_only else ids_of(form, "hidden_photos"),
             hidden_update_ids=None if flags_only else ids_of(form, "hidden_updates"),
+            address_string=None if flags_only else values.get("address_string"),
+            clear_media_url=not flags_only and values.get("clear_media_url") == "1",
         ),
         # The reason is kept as the update's internal note: its errors name "note".
         renamed={"note": "reason"},
-    )
-
-
-def _photo(session: Session, principal: Principal, photo_id: int) -> ReportPhoto:
-    photo = ReportRepository(session).photo(photo_id)
-    if photo is None:
-        raise NotFound(_("No such photo."))
-    bulk.staff_report(session, principal, photo.report_id)
-    return photo
-
-
-@router.get("/photos/{photo_id:int}.jpg")
-def photo(session: DbSession, photo_id: int, principal: Handler) -> Response:
-    """A report's photo for staff, a hidden one included."""
-    found = _photo(session, principal, photo_id)
-    return Response(found.content, media_type="image/jpeg", headers={"Cache-Control": PHOTO_CACHE})
-
-
-@router.get("/photos/{photo_id:int}/vignette.jpg")
-def thumbnail(session: DbSession, photo_id: int, principal: Handler) -> Response:
-    """A report's photo, small."""
-    found = _photo(session, principal, photo_id)
-    return Response(
-        found.thumbnail, media_type="image/jpeg", headers={"Cache-Control": PHOTO_CACHE}
     )

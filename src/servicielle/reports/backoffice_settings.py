@@ -1,4 +1,5 @@
-"""Settings of citizen reports: categories and their questions, routing, reply templates.
+"""Settings of citizen reports: categories and their questions, and what every settings page
+shares; routing rules are in ``backoffice_routing``, reply templates in ``backoffice_templates``.
 
 Categories, questions and routing rules are for administrators (``reports.admin``); reply
 templates for anyone who handles reports, each keeping to their own organisation's.
@@ -20,13 +21,13 @@ from servicielle.core.i18n import N_, _
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
-from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import settings_service as service
-from servicielle.reports.backoffice import Handler, Posted, done_message, fields, section_context
-from servicielle.reports.models import CategoryQuestion, ReplyTemplate, ReportCategory, RoutingRule
+from servicielle.reports.backoffice import Posted, done_message, fields, section_context
+from servicielle.reports.ids import is_id
+from servicielle.reports.models import CategoryQuestion, ReportCategory
 from servicielle.reports.questions import DATATYPES
-from servicielle.reports.queue import SettingsRepository, StaffReportRepository
-from servicielle.reports.repository import CategoryRepository, RoutingRepository
+from servicielle.reports.repository import CategoryRepository
+from servicielle.reports.settings_repository import SettingsRepository
 
 router = APIRouter(prefix="/signalements")
 Configurator = Annotated[Principal, Authorize("reports.admin")]
@@ -46,7 +47,7 @@ DATATYPE_LABELS = {
 }
 
 
-def _page(
+def settings_page(
     request: Request,
     principal: Principal,
     template: str,
@@ -54,6 +55,7 @@ def _page(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """A settings page with its menu, and the confirmation a redirect asked for."""
     page = {"errors": {}, "values": {}, **context, **section_context(principal)}
     message = done_message(request.query_params, DONE)
     if message is not None:
@@ -61,12 +63,13 @@ def _page(
     return render(request, f"reports/admin/{template}", page, status_code=status_code)
 
 
-def _saved(url: str, done: str = "saved") -> RedirectResponse:
+def saved(url: str, done: str = "saved") -> RedirectResponse:
+    """Back to ``url`` after a change, saying what was done."""
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
 
 def _category(session: Session, category_id: int) -> ReportCategory:
-    category = SettingsRepository(session).category(category_id)
+    category = SettingsRepository(session).category(category_id) if is_id(category_id) else None
     if category is None:
         raise NotFound(_("No such category."))
     return category
@@ -80,7 +83,7 @@ def categories(request: Request, session: DbSession, principal: Configurator) ->
     """Every category with its number of reports and questions."""
     every = CategoryRepository(session).every()
     questions = CategoryRepository(session).questions_of({c.id for c in every})
-    return _page(
+    return settings_page(
         request,
         principal,
         "categories.html",
@@ -118,7 +121,7 @@ def _category_page(
 ) -> HTMLResponse:
     if values is None:
         values = _category_values(category) if category else {"active": "1", "position": "0"}
-    return _page(
+    return settings_page(
         request,
         principal,
         "category.html",
@@ -160,7 +163,7 @@ def create_category(
             errors=exc.by_field(),
             status_code=exc.status,
         )
-    return _saved(f"{BASE}/categories/{category.id}")
+    return saved(f"{BASE}/categories/{category.id}")
 
 
 @router.get("/categories/{category_id:int}", response_class=HTMLResponse)
@@ -196,7 +199,7 @@ def update_category(
             errors=exc.by_field(),
             status_code=exc.status,
         )
-    return _saved(f"{BASE}/categories/{category.id}")
+    return saved(f"{BASE}/categories/{category.id}")
 
 
 @router.post("/categories/{category_id:int}/suppression")
@@ -206,8 +209,8 @@ def delete_category(
     """Delete a category nobody used, or deactivate it."""
     deleted = service.retire_category(session, _category(session, category_id))
     if deleted:
-        return _saved(f"{BASE}/categories", "deleted")
-    return _saved(f"{BASE}/categories/{category_id}", "deactivated")
+        return saved(f"{BASE}/categories", "deleted")
+    return saved(f"{BASE}/categories/{category_id}", "deactivated")
 
 
 # ---------- Questions ----------
@@ -247,7 +250,7 @@ def _question_page(
                 "datatype": "string",
                 "order": str(max(taken, default=0) + 1),
             }
-    return _page(
+    return settings_page(
         request,
         principal,
         "question.html",
@@ -263,7 +266,8 @@ def _question_page(
 
 
 def _question(session: Session, category: ReportCategory, question_id: int) -> CategoryQuestion:
-    question = SettingsRepository(session).question(category.id, question_id)
+    repository = SettingsRepository(session)
+    question = repository.question(category.id, question_id) if is_id(question_id) else None
     if question is None:
         raise NotFound(_("No such question."))
     return question
@@ -302,7 +306,7 @@ def create_question(
             errors=exc.by_field(),
             status_code=exc.status,
         )
-    return _saved(f"{BASE}/categories/{category.id}")
+    return saved(f"{BASE}/categories/{category.id}")
 
 
 @router.get(
@@ -351,7 +355,7 @@ def update_question(
             errors=exc.by_field(),
             status_code=exc.status,
         )
-    return _saved(f"{BASE}/categories/{category.id}")
+    return saved(f"{BASE}/categories/{category.id}")
 
 
 @router.post("/categories/{category_id:int}/questions/{question_id:int}/suppression")
@@ -365,288 +369,4 @@ def delete_question(
     """Remove a question."""
     category = _category(session, category_id)
     service.delete_question(session, _question(session, category, question_id))
-    return _saved(f"{BASE}/categories/{category.id}", "deleted")
-
-
-# ---------- Routing ----------
-
-
-def _routing_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    *,
-    rule: RoutingRule | None = None,
-    values: Mapping[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    territory = TerritoryRepository(session)
-    categories = CategoryRepository(session).every()
-    organisations = OrganisationRepository(session).list()
-    communes = sorted(
-        ((code, name) for code, name, _p in territory.commune_summaries()), key=lambda c: c[1]
-    )
-    geozones = territory.geozones()
-    if values is None and rule is not None:
-        values = {
-            "category": str(rule.category_id or ""),
-            "commune": rule.commune_code or "",
-            "geozone": rule.geozone_slug or "",
-            "organisation": str(rule.organisation_id),
-        }
-    context: dict[str, Any] = {
-        "rule": rule,
-        "ranked": service.ranked_rules(RoutingRepository(session).rules()),
-        "category_options": [(c.id, c.name) for c in categories],
-        "category_names": {c.id: c.name for c in categories},
-        "commune_options": communes,
-        "commune_names": dict(communes),
-        "geozone_options": [(z.slug, z.name) for z in geozones],
-        "geozone_names": {z.slug: z.name for z in geozones},
-        "organisation_options": [(o.id, o.name) for o in organisations],
-        "organisation_names": {o.id: o.name for o in organisations},
-        "values": values or {},
-        "errors": errors or {},
-        "test": {},
-        "test_errors": {},
-        "test_values": {},
-    }
-    if rule is None and request.query_params.get("test") == "1":
-        test_values = dict(request.query_params)
-        context["test_values"] = test_values
-        try:
-            placement, organisation, category = service.try_route(session, test_values)
-        except ServicielleError as exc:
-            context["test_errors"] = exc.by_field("lat")
-            status_code = max(status_code, exc.status)
-        else:
-            context["test"] = {
-                "placement": placement,
-                "organisation": organisation,
-                "category": category,
-            }
-    template = "rule.html" if rule is not None else "routing.html"
-    return _page(request, principal, template, context, status_code=status_code)
-
-
-@router.get("/orientation", response_class=HTMLResponse)
-def routing(request: Request, session: DbSession, principal: Configurator) -> HTMLResponse:
-    """Routing rules in the order they apply, a form for a new one, and a point to test."""
-    return _routing_page(request, session, principal)
-
-
-@router.post("/orientation", response_class=HTMLResponse)
-def create_rule(
-    request: Request, session: DbSession, _csrf: CsrfChecked, principal: Configurator, form: Posted
-) -> Response:
-    """Add a routing rule."""
-    values = fields(form)
-    try:
-        service.save_rule(session, None, values)
-    except ServicielleError as exc:
-        return _routing_page(
-            request,
-            session,
-            principal,
-            values=values,
-            errors=exc.by_field("category"),
-            status_code=exc.status,
-        )
-    return _saved(f"{BASE}/orientation")
-
-
-def _rule(session: Session, rule_id: int) -> RoutingRule:
-    rule = SettingsRepository(session).rule(rule_id)
-    if rule is None:
-        raise NotFound(_("No such routing rule."))
-    return rule
-
-
-@router.get("/orientation/{rule_id:int}", response_class=HTMLResponse)
-def edit_rule(
-    request: Request, session: DbSession, rule_id: int, principal: Configurator
-) -> HTMLResponse:
-    """A routing rule's form."""
-    return _routing_page(request, session, principal, rule=_rule(session, rule_id))
-
-
-@router.post("/orientation/{rule_id:int}", response_class=HTMLResponse)
-def update_rule(
-    request: Request,
-    session: DbSession,
-    rule_id: int,
-    _csrf: CsrfChecked,
-    principal: Configurator,
-    form: Posted,
-) -> Response:
-    """Save a routing rule."""
-    rule = _rule(session, rule_id)
-    values = fields(form)
-    try:
-        with session.begin_nested():
-            service.save_rule(session, rule, values)
-    except ServicielleError as exc:
-        return _routing_page(
-            request,
-            session,
-            principal,
-            rule=rule,
-            values=values,
-            errors=exc.by_field("category"),
-            status_code=exc.status,
-        )
-    return _saved(f"{BASE}/orientation")
-
-
-@router.post("/orientation/{rule_id:int}/suppression")
-def delete_rule(
-    session: DbSession, rule_id: int, _csrf: CsrfChecked, principal: Configurator
-) -> Response:
-    """Remove a routing rule."""
-    service.delete_rule(session, _rule(session, rule_id))
-    return _saved(f"{BASE}/orientation", "deleted")
-
-
-# ---------- Reply templates ----------
-
-
-def _template(session: Session, principal: Principal, template_id: int) -> ReplyTemplate:
-    template = SettingsRepository(session).template(template_id)
-    if template is None:
-        raise NotFound(_("No such reply template."))
-    service.check_template_owner(principal, template)
-    return template
-
-
-def _organisation_options(session: Session, principal: Principal) -> list[tuple[int, str]]:
-    organisations = OrganisationRepository(session)
-    found = (
-        organisations.list()
-        if principal.is_admin
-        else organisations.by_ids(set(principal.organisation_ids))
-    )
-    return [(o.id, o.name) for o in found]
-
-
-@router.get("/modeles", response_class=HTMLResponse)
-def templates(request: Request, session: DbSession, principal: Handler) -> HTMLResponse:
-    """The reply templates one may manage."""
-    organisations = OrganisationRepository(session).list()
-    return _page(
-        request,
-        principal,
-        "templates.html",
-        {
-            "templates": StaffReportRepository(session, principal).managed_templates(),
-            "organisation_names": {o.id: o.name for o in organisations},
-        },
-    )
-
-
-def _template_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    template: ReplyTemplate | None,
-    *,
-    values: Mapping[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    if values is None:
-        values = (
-            {
-                "title": template.title,
-                "body": template.body,
-                "status": template.status or "",
-                "organisation": str(template.organisation_id or ""),
-            }
-            if template is not None
-            else {}
-        )
-    return _page(
-        request,
-        principal,
-        "template.html",
-        {
-            "template": template,
-            "values": values,
-            "errors": errors or {},
-            "organisation_options": _organisation_options(session, principal),
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/modeles/nouveau", response_class=HTMLResponse)
-def new_template(request: Request, session: DbSession, principal: Handler) -> HTMLResponse:
-    """The form for a new reply template."""
-    return _template_page(request, session, principal, None)
-
-
-@router.post("/modeles/nouveau", response_class=HTMLResponse)
-def create_template(
-    request: Request, session: DbSession, _csrf: CsrfChecked, principal: Handler, form: Posted
-) -> Response:
-    """Create a reply template."""
-    values = fields(form)
-    try:
-        service.save_template(session, principal, None, values)
-    except ServicielleError as exc:
-        return _template_page(
-            request,
-            session,
-            principal,
-            None,
-            values=values,
-            errors=exc.by_field("title"),
-            status_code=exc.status,
-        )
-    return _saved(f"{BASE}/modeles")
-
-
-@router.get("/modeles/{template_id:int}", response_class=HTMLResponse)
-def edit_template(
-    request: Request, session: DbSession, template_id: int, principal: Handler
-) -> HTMLResponse:
-    """A reply template's form."""
-    template = _template(session, principal, template_id)
-    return _template_page(request, session, principal, template)
-
-
-@router.post("/modeles/{template_id:int}", response_class=HTMLResponse)
-def update_template(
-    request: Request,
-    session: DbSession,
-    template_id: int,
-    _csrf: CsrfChecked,
-    principal: Handler,
-    form: Posted,
-) -> Response:
-    """Save a reply template."""
-    template = _template(session, principal, template_id)
-    values = fields(form)
-    try:
-        with session.begin_nested():
-            service.save_template(session, principal, template, values)
-    except ServicielleError as exc:
-        return _template_page(
-            request,
-            session,
-            principal,
-            template,
-            values=values,
-            errors=exc.by_field("title"),
-            status_code=exc.status,
-        )
-    return _saved(f"{BASE}/modeles")
-
-
-@router.post("/modeles/{template_id:int}/suppression")
-def delete_template(
-    session: DbSession, template_id: int, _csrf: CsrfChecked, principal: Handler
-) -> Response:
-    """Delete a reply template."""
-    service.delete_template(session, principal, _template(session, principal, template_id))
-    return _saved(f"{BASE}/modeles", "deleted")
+    return saved(f"{BASE}/categories/{category.id}", "deleted")

@@ -13,23 +13,30 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
-from servicielle.core.errors import InvalidInput, ServicielleError
+from servicielle.core.errors import InvalidInput, NotFound, ServicielleError
 from servicielle.core.i18n import _
 from servicielle.core.permissions import Principal
 from servicielle.reports import lifecycle
-from servicielle.reports.models import Report, ReportUpdate
+from servicielle.reports.ids import is_id, parse_id
+from servicielle.reports.models import Report, ReportStatus, ReportUpdate
 from servicielle.reports.queue import StaffReportRepository
 from servicielle.reports.repository import ReportRepository
+from servicielle.reports.text import plain
 
 BULK_ACTIONS = ("status", "assign", "reroute")
 MAX_BULK = 200
 
 
 def staff_report(session: Session, principal: Principal, report_id: int) -> Report:
-    """A report the principal handles: NotFound if it does not exist, Forbidden if not theirs."""
-    report = lifecycle.report_or_404(session, report_id, public=False)
-    lifecycle.check_handler(principal, report)
-    return report
+    """A report the principal handles, or NotFound."""
+    # Another organisation's report is as missing as an unknown number (a 403 would say that
+    # the number exists), and an unconfirmed one is nobody's until its reporter confirms it.
+    found = (
+        StaffReportRepository(session, principal).handled(report_id) if is_id(report_id) else None
+    )
+    if found is None:
+        raise NotFound(_("No report no. %(id)d.") % {"id": report_id})
+    return found
 
 
 def assign_to(session: Session, report: Report, principal: Principal, assignee: str) -> None:
@@ -42,8 +49,7 @@ def assign_to(session: Session, report: Report, principal: Principal, assignee: 
         if principal.user is None:
             raise InvalidInput.on_field("assignee", _("Choose an agent."))
         user_id = principal.user.id
-    elif choice.isdigit() and len(choice) < 10:
-        user_id = int(choice)
+    elif (user_id := parse_id(choice)) is not None:
         is_self = principal.user is not None and principal.user.id == user_id
         if not is_self and not StaffReportRepository(session, principal).is_member(
             user_id, report.organisation_id
@@ -70,8 +76,9 @@ def merge_into(
     """Merge ``report`` into the report numbered ``original_id``."""
     if original_id is None:
         raise InvalidInput.on_field("original", _("Give the number of the original report."))
-    original = ReportRepository(session).get(original_id)
-    if original is None:
+    original = ReportRepository(session).get(original_id) if is_id(original_id) else None
+    if original is None or original.status == ReportStatus.UNCONFIRMED:
+        # An unconfirmed report is no one's to see yet: it does not exist for staff.
         raise InvalidInput.on_field("original", _("No report no. %(id)d.") % {"id": original_id})
     return lifecycle.merge(session, settings, report, original, principal, note=note)
 
@@ -86,6 +93,8 @@ def moderate_report(
     hide_report: bool | None = None,
     hidden_photo_ids: Sequence[int] | None = None,
     hidden_update_ids: Sequence[int] | None = None,
+    address_string: str | None = None,
+    clear_media_url: bool = False,
 ) -> None:
     """Moderate with a reason kept in the internal timeline; also resolves the open flags."""
     if not reason.strip():
@@ -98,6 +107,13 @@ def moderate_report(
         hide_report=hide_report,
         hidden_photo_ids=hidden_photo_ids,
         hidden_update_ids=hidden_update_ids,
+        # None, or the same address again, leaves the address (and the audit log) alone.
+        address_string=(
+            None
+            if address_string is None or plain(address_string) == report.address_string
+            else address_string
+        ),
+        clear_media_url=clear_media_url and bool(report.media_url),
         reason=reason,
     )
 

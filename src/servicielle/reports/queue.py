@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from servicielle.core.accounts.models import Membership, User
@@ -18,23 +18,24 @@ from servicielle.core.db import utcnow
 from servicielle.core.pagination import PageParams
 from servicielle.core.permissions import Principal
 from servicielle.core.repository import Repository
+from servicielle.reports.ids import parse_id
 from servicielle.reports.models import (
     OPEN_STATUSES,
-    CategoryQuestion,
     ReplyTemplate,
     Report,
-    ReportCategory,
     ReportFlag,
     ReportStatus,
     ReportUpdate,
-    RoutingRule,
 )
 from servicielle.reports.repository import distance_m, within_circle
+from servicielle.reports.text import plain
 
 SORTS = ("oldest", "newest", "expected")
 ASSIGNEE_CHOICES = ("", "me", "none")
-# "" is the default: every open status; "all" really is every one.
-STATUS_CHOICES = ("", "all", *(s.value for s in ReportStatus))
+# "" is the default: every open status; "all" is every one staff see. Unconfirmed reports are
+# nobody's business until their reporter confirms them: the email promises so.
+STAFF_STATUSES = tuple(s.value for s in ReportStatus if s != ReportStatus.UNCONFIRMED)
+STATUS_CHOICES = ("", "all", *STAFF_STATUSES)
 NEARBY_RADIUS_M = 1000
 NEARBY_LIMIT = 12
 MAX_TEXT = 200
@@ -71,11 +72,6 @@ class QueueFilters:
         return {k: v for k, v in params.items() if v}
 
 
-def _int(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
 def filters_from_query(params: Mapping[str, str]) -> QueueFilters:
     """Filters from a query string; a value nobody could have chosen is ignored, never a 500."""
     status = params.get("status", "")
@@ -84,13 +80,13 @@ def filters_from_query(params: Mapping[str, str]) -> QueueFilters:
     commune = params.get("commune", "").strip()
     return QueueFilters(
         status=status if status in STATUS_CHOICES else "",
-        category_id=_int(params.get("category")),
+        category_id=parse_id(params.get("category")),
         commune_code=commune if commune.isalnum() and len(commune) <= 5 else "",
         assignee=assignee if assignee in ASSIGNEE_CHOICES else "",
         overdue=params.get("overdue") == "1",
         flagged=params.get("flagged") == "1",
-        text=params.get("q", "").strip()[:MAX_TEXT],
-        organisation_id=_int(params.get("organisation")),
+        text=plain(params.get("q", ""))[:MAX_TEXT],
+        organisation_id=parse_id(params.get("organisation")),
         sort=sort if sort in SORTS else "oldest",
     )
 
@@ -132,9 +128,12 @@ class StaffReportRepository(Repository[Report]):
 
     def _scope(self) -> ColumnElement[bool]:
         """The condition on ``Report`` keeping to the principal's organisations."""
+        # Unconfirmed reports stay out for everyone, administrators included: the reporter was
+        # told nobody sees the report until they confirm it.
+        confirmed = Report.status != ReportStatus.UNCONFIRMED
         if self.principal.is_admin:
-            return true()
-        return Report.organisation_id.in_(self.principal.organisation_ids)
+            return confirmed
+        return and_(confirmed, Report.organisation_id.in_(self.principal.organisation_ids))
 
     def base_statement(self) -> Select[Report]:
         """The reports this principal handles."""
@@ -173,8 +172,9 @@ class StaffReportRepository(Repository[Report]):
                 Report.reporter_name.ilike(pattern),
                 Report.reporter_email.ilike(pattern),
             ]
-            if filters.text.isdigit() and len(filters.text) < 10:
-                conditions.append(Report.id == int(filters.text))
+            number = parse_id(filters.text.lstrip("#"))
+            if number is not None:
+                conditions.append(Report.id == number)
             statement = statement.where(or_(*conditions))
         return statement
 
@@ -199,6 +199,10 @@ class StaffReportRepository(Repository[Report]):
             select(subquery.c.status, func.count()).group_by(subquery.c.status)
         )
         return {str(status): int(count) for status, count in rows}
+
+    def handled(self, report_id: int) -> Report | None:
+        """The report if this principal handles it (and its reporter confirmed it)."""
+        return self.one_or_none(self.base_statement().where(Report.id == report_id))
 
     def visible_ids(self, ids: Sequence[int]) -> dict[int, Report]:
         """Those of ``ids`` this principal handles, by id."""
@@ -338,87 +342,3 @@ def is_overdue(report: Report, now: dt.datetime | None = None) -> bool:
         and report.status in OPEN_STATUSES
         and report.expected_at < (now or utcnow())
     )
-
-
-class SettingsRepository:
-    """Reads the settings pages need: categories, questions, rules, templates."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def category(self, category_id: int) -> ReportCategory | None:
-        """A category, active or not."""
-        return self.session.get(ReportCategory, category_id)
-
-    def category_by_code(self, code: str) -> ReportCategory | None:
-        """The category with this service_code."""
-        return self.session.scalars(
-            select(ReportCategory).where(ReportCategory.code == code)
-        ).first()
-
-    def reports_in_category(self, category_id: int) -> int:
-        """How many reports were made in a category."""
-        return int(
-            self.session.scalar(select(func.count()).where(Report.category_id == category_id)) or 0
-        )
-
-    def report_counts(self) -> dict[int, int]:
-        """Reports per category id."""
-        rows = self.session.execute(
-            select(Report.category_id, func.count()).group_by(Report.category_id)
-        )
-        return {int(category_id): int(count) for category_id, count in rows}
-
-    def question(self, category_id: int, question_id: int) -> CategoryQuestion | None:
-        """A question of a category."""
-        return self.session.scalars(
-            select(CategoryQuestion).where(
-                CategoryQuestion.id == question_id, CategoryQuestion.category_id == category_id
-            )
-        ).first()
-
-    def question_clash(
-        self,
-        category_id: int,
-        own_id: int | None,
-        *,
-        code: str | None = None,
-        order: int | None = None,
-    ) -> bool:
-        """Whether another question of the category has this code (or this order)."""
-        statement = select(CategoryQuestion.id).where(CategoryQuestion.category_id == category_id)
-        if own_id is not None:
-            statement = statement.where(CategoryQuestion.id != own_id)
-        if code is not None:
-            statement = statement.where(CategoryQuestion.code == code)
-        if order is not None:
-            statement = statement.where(CategoryQuestion.order == order)
-        return self.session.scalar(statement.limit(1)) is not None
-
-    def rule(self, rule_id: int) -> RoutingRule | None:
-        """A routing rule."""
-        return self.session.get(RoutingRule, rule_id)
-
-    def same_rule(
-        self,
-        category_id: int | None,
-        commune_code: str | None,
-        geozone_slug: str | None,
-        own_id: int | None,
-    ) -> int | None:
-        """The id of another rule with exactly these criteria, if any."""
-        statement = select(RoutingRule.id)
-        for column, value in (
-            (RoutingRule.category_id, category_id),
-            (RoutingRule.commune_code, commune_code),
-            (RoutingRule.geozone_slug, geozone_slug),
-        ):
-            statement = statement.where(column.is_(None) if value is None else column == value)
-        if own_id is not None:
-            statement = statement.where(RoutingRule.id != own_id)
-        found = self.session.scalar(statement.order_by(RoutingRule.id).limit(1))
-        return int(found) if found is not None else None
-
-    def template(self, template_id: int) -> ReplyTemplate | None:
-        """A reply template."""
-        return self.session.get(ReplyTemplate, template_id)

@@ -18,11 +18,13 @@ from servicielle.core.permissions import Principal
 from servicielle.core.territory.models import Organisation
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import routing
+from servicielle.reports.ids import MAX_ID, whole_number
 from servicielle.reports.lifecycle import AGENT_STATUSES
 from servicielle.reports.models import CategoryQuestion, ReplyTemplate, ReportCategory, RoutingRule
 from servicielle.reports.questions import DATATYPES
-from servicielle.reports.queue import SettingsRepository
 from servicielle.reports.routing import Placement, place_point, route
+from servicielle.reports.settings_repository import SettingsRepository
+from servicielle.reports.text import plain
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
@@ -37,12 +39,16 @@ class _Form:
         self.values = values
         self.errors: dict[str, str] = {}
 
-    def text(self, name: str, limit: int, *, required: bool = False) -> str:
-        value = str(self.values.get(name, "")).strip()
+    def text(self, name: str, limit: int, *, required: bool = False, lines: bool = False) -> str:
+        # plain(): PostgreSQL refuses NUL; one line unless ``lines``: a category's name goes
+        # into email subjects, where a line break would start a header.
+        value = plain(str(self.values.get(name, "")).replace("\r\n", "\n"))
         if required and not value:
             self.errors[name] = _("This field is required.")
         elif len(value) > limit:
             self.errors[name] = _("At most %(n)d characters.") % {"n": limit}
+        elif not lines and len(value.splitlines()) > 1:
+            self.errors[name] = _("Write this on one line.")
         return value
 
     def code(self, name: str) -> str:
@@ -59,11 +65,12 @@ class _Form:
             if required:
                 self.errors[name] = _("This field is required.")
             return None
-        try:
-            number = int(raw)
-        except ValueError:
+        negative = raw.startswith("-")
+        number = whole_number(raw[1:] if negative else raw)
+        if number is None:
             self.errors[name] = _("Give a whole number.")
             return None
+        number = -number if negative else number
         if not low <= number <= high:
             self.errors[name] = _("Give a number between %(low)d and %(high)d.") % {
                 "low": low,
@@ -93,9 +100,9 @@ def save_category(
         "code": code,
         "name": form.text("name", 200, required=True),
         "group": form.text("group", 120),
-        "description": form.text("description", MAX_TEXT),
+        "description": form.text("description", MAX_TEXT, lines=True),
         "keywords": form.text("keywords", 300),
-        "notice": form.text("notice", MAX_TEXT),
+        "notice": form.text("notice", MAX_TEXT, lines=True),
         "target_days": form.integer("target_days", low=1, high=MAX_TARGET_DAYS),
         "position": form.integer("position", low=-10_000, high=10_000) or 0,
         "active": form.flag("active"),
@@ -168,7 +175,7 @@ def save_question(
     order = form.integer("order", low=1, high=1000, required=True)
     choices: list[dict[str, str]] = []
     try:
-        choices = parse_values(str(values.get("values", "")))
+        choices = parse_values(plain(str(values.get("values", ""))))
     except ValueError as exc:
         form.errors["values"] = str(exc)
     if datatype in LIST_DATATYPES and not choices and "values" not in form.errors:
@@ -181,7 +188,7 @@ def save_question(
         "required": form.flag("required"),
         "variable": form.flag("variable"),
         "order": order,
-        "description": form.text("description", MAX_TEXT, required=True),
+        "description": form.text("description", MAX_TEXT, required=True, lines=True),
         "datatype_description": form.text("datatype_description", 300),
         "values": choices,
     }
@@ -241,17 +248,17 @@ def save_rule(session: Session, rule: RoutingRule | None, values: Mapping[str, s
     """Create or update a routing rule; empty criteria match anything."""
     form = _Form(values)
     repository = SettingsRepository(session)
-    category_id = form.integer("category", low=1, high=2**31 - 1)
+    category_id = form.integer("category", low=1, high=MAX_ID)
     if category_id is not None and repository.category(category_id) is None:
         form.errors["category"] = _("Choose a category.")
-    commune = str(values.get("commune", "")).strip()
+    commune = plain(str(values.get("commune", "")))
     territory = TerritoryRepository(session)
     if commune and (len(commune) > 5 or territory.commune(commune) is None):
         form.errors["commune"] = _("Choose one of the territory's communes.")
-    geozone = str(values.get("geozone", "")).strip()
+    geozone = plain(str(values.get("geozone", "")))
     if geozone and (len(geozone) > 120 or territory.geozone_by_slug(geozone) is None):
         form.errors["geozone"] = _("Choose one of the territory's zones.")
-    organisation_id = form.integer("organisation", low=1, high=2**31 - 1)
+    organisation_id = form.integer("organisation", low=1, high=MAX_ID)
     if organisation_id is None or OrganisationRepository(session).get(organisation_id) is None:
         form.errors["organisation"] = _("Choose an organisation.")
     form.check()
@@ -280,7 +287,7 @@ def try_route(
 ) -> tuple[Placement, Organisation, ReportCategory]:
     """Where a point lies and who would receive a report of the category there."""
     form = _Form(values)
-    category_id = form.integer("category", low=1, high=2**31 - 1, required=True)
+    category_id = form.integer("category", low=1, high=MAX_ID, required=True)
     category = SettingsRepository(session).category(category_id) if category_id else None
     if category is None and "category" not in form.errors:
         form.errors["category"] = _("Choose a category.")
@@ -325,11 +332,11 @@ def save_template(
         check_template_owner(principal, template)
     form = _Form(values)
     title = form.text("title", 200, required=True)
-    body = form.text("body", MAX_TEXT, required=True)
+    body = form.text("body", MAX_TEXT, required=True, lines=True)
     status = str(values.get("status", "")).strip()
     if status and status not in AGENT_STATUSES:
         form.errors["status"] = _("Choose a status.")
-    organisation_id = form.integer("organisation", low=1, high=2**31 - 1)
+    organisation_id = form.integer("organisation", low=1, high=MAX_ID)
     if organisation_id is None and str(values.get("organisation", "")).strip() == "":
         if not principal.is_admin:
             form.errors["organisation"] = _("Choose your organisation.")

@@ -15,11 +15,11 @@ from servicielle.core.pagination import PageParams
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.reports import views_follow, views_form, views_report, views_submit
+from servicielle.reports.ids import is_id
 from servicielle.reports.labels import status_label
 from servicielle.reports.models import open311_status
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 from servicielle.reports.views_common import (
-    MAX_ID,
     PAGE_SIZE,
     ListFilters,
     commune_choices,
@@ -101,7 +101,7 @@ def map_data(session: DbSession, filters: Filters) -> JSONResponse:
 
 def _photo(session: DbSession, photo_id: int, request: Request, *, thumbnail: bool) -> Response:
     repository = ReportRepository(session)
-    photo = repository.photo(photo_id) if 0 < photo_id <= MAX_ID else None
+    photo = repository.photo(photo_id) if is_id(photo_id) else None
     if photo is None or photo.hidden or repository.get_public(photo.report_id) is None:
         raise NotFound(_("This photo does not exist or was removed."))
     etag = f'"{photo.sha256[:32]}{"-t" if thumbnail else ""}"'

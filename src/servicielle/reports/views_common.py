@@ -20,14 +20,14 @@ from servicielle.core.permissions import Principal
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import lifecycle
+from servicielle.reports.ids import is_id
 from servicielle.reports.labels import STATUS_LABELS, status_label
 from servicielle.reports.models import Report, ReportCategory, ReportStatus
 from servicielle.reports.repository import CategoryRepository
 from servicielle.reports.schemas import ReportFilters
+from servicielle.reports.text import plain
 
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
-# Ids are 32-bit integers in the database: a larger one in a URL finds nothing.
-MAX_ID = 2**31 - 1
 PAGE_SIZE = 20
 # Statuses people may filter on: the two Open311 families, then each public one of ours.
 STATUS_FILTERS = ("open", "closed") + tuple(
@@ -78,7 +78,7 @@ def helpers() -> dict[str, Any]:
 
 def public_report(session: Session, report_id: int) -> Report:
     """A public report, or NotFound (for ids no row can have too)."""
-    if not 0 < report_id <= MAX_ID:
+    if not is_id(report_id):
         raise NotFound(_("No report no. %(id)d.") % {"id": report_id})
     return lifecycle.report_or_404(session, report_id)
 
@@ -169,11 +169,12 @@ def list_filters(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> ListFilters:
     """Read the filters; an unknown status filters nothing rather than failing."""
+    # plain(): a NUL byte would make PostgreSQL refuse the whole query.
     return ListFilters(
-        category=categorie.strip(),
+        category=plain(categorie),
         status=statut if statut in STATUS_FILTERS else "",
-        commune=commune.strip(),
-        text=q.strip(),
+        commune=plain(commune),
+        text=plain(q),
     )
 
 

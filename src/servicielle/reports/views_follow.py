@@ -1,7 +1,8 @@
 """Pages behind the links of our emails, and the form to be alerted of new reports.
 
-A link that changes something only on a click (unsubscribing, answering "is it fixed?")
-shows a button first: mail scanners and link prefetchers open links, they do not post.
+Every link that changes something (publishing a report, confirming a follow, unsubscribing,
+answering "is it fixed?") shows a page with a button first: mail scanners and link
+prefetchers open links, they do not post.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import TerritoryRepository
 from servicielle.reports import lifecycle, notifications, service
-from servicielle.reports.models import Report, ReportStatus
-from servicielle.reports.repository import CategoryRepository
+from servicielle.reports.models import Report, ReportStatus, ReportSubscription
+from servicielle.reports.repository import (
+    CategoryRepository,
+    ReportRepository,
+    SubscriptionRepository,
+)
+from servicielle.reports.text import plain
 from servicielle.reports.views_common import (
     commune_choices,
     link_expired,
@@ -45,15 +51,18 @@ def _valid(request: Request, purpose: str, token: str, days: int) -> dict[str, o
     return unsign(secret, purpose, token[:MAX_TOKEN], max_age=days * 86400)
 
 
-@router.get("/confirmation/{token}", response_class=HTMLResponse)
-def confirm_report(token: str, request: Request, session: DbSession) -> HTMLResponse:
-    """Publish an anonymous report from the link in its confirmation email."""
-    try:
-        report = service.confirm_report(session, request.app.state.settings, token[:MAX_TOKEN])
-    except NotFound:
-        return link_expired(request)
-    if not report.is_public:
-        return link_expired(request)  # hidden by a moderator meanwhile
+def _confirm_page(
+    request: Request, *, title: str, message: str, action: str, button: str
+) -> HTMLResponse:
+    """A page whose button posts what the emailed link is for."""
+    return render(
+        request,
+        "reports/confirm.html",
+        {"title": title, "message": message, "action": action, "button": button},
+    )
+
+
+def _published(request: Request, session: Session, report: Report) -> HTMLResponse:
     category = CategoryRepository(session).get(report.category_id)
     return message_page(
         request,
@@ -68,19 +77,49 @@ def confirm_report(token: str, request: Request, session: DbSession) -> HTMLResp
     )
 
 
+@router.get("/confirmation/{token}", response_class=HTMLResponse)
+def confirm_report_form(token: str, request: Request, session: DbSession) -> HTMLResponse:
+    """Ask for a click before publishing an anonymous report (a GET changes nothing)."""
+    payload = _valid(request, notifications.CONFIRM_REPORT, token, service.CONFIRMATION_DAYS)
+    report_id = payload.get("r") if payload is not None else None
+    report = ReportRepository(session).get(report_id) if isinstance(report_id, int) else None
+    if report is None:
+        return link_expired(request)
+    if report.status != ReportStatus.UNCONFIRMED:
+        # Confirmed already: say so; hidden by a moderator meanwhile: as good as gone.
+        return _published(request, session, report) if report.is_public else link_expired(request)
+    return _confirm_page(
+        request,
+        title=_("Publish your report"),
+        message=_(
+            "Report no. %(id)d is waiting for your confirmation. Once you confirm it, it is "
+            "public and sent to the organisation that handles it."
+        )
+        % {"id": report.id},
+        action=f"/signalements/confirmation/{token[:MAX_TOKEN]}",
+        button=_("Confirm and publish my report"),
+    )
+
+
+@router.post("/confirmation/{token}", response_class=HTMLResponse)
+def confirm_report(
+    token: str, request: Request, session: DbSession, _csrf: CsrfChecked
+) -> HTMLResponse:
+    """Publish an anonymous report from the page of its emailed link."""
+    try:
+        report = service.confirm_report(session, request.app.state.settings, token[:MAX_TOKEN])
+    except NotFound:
+        return link_expired(request)
+    if not report.is_public:
+        return link_expired(request)  # hidden by a moderator meanwhile
+    return _published(request, session, report)
+
+
 def _area_link(commune_code: str | None) -> str:
     return f"/signalements?commune={commune_code}" if commune_code else "/signalements"
 
 
-@router.get("/abonnements/{token}", response_class=HTMLResponse)
-def confirm_subscription(token: str, request: Request, session: DbSession) -> HTMLResponse:
-    """Confirm a follow or an alert from its emailed link."""
-    try:
-        subscription = service.confirm_subscription(
-            session, request.app.state.settings, token[:MAX_TOKEN]
-        )
-    except NotFound:
-        return link_expired(request)
+def _subscribed(request: Request, subscription: ReportSubscription) -> HTMLResponse:
     if subscription.report_id is not None:
         link = (f"/signalements/{subscription.report_id}", _("See the report"))
         message = _("You will receive an email at each change of report no. %(id)d.") % {
@@ -90,6 +129,49 @@ def confirm_subscription(token: str, request: Request, session: DbSession) -> HT
         link = (_area_link(subscription.commune_code), _("See the reports"))
         message = _("You will receive an email for each new report in the area you chose.")
     return message_page(request, title=_("Subscription confirmed"), message=message, links=[link])
+
+
+@router.get("/abonnements/{token}", response_class=HTMLResponse)
+def confirm_subscription_form(token: str, request: Request, session: DbSession) -> HTMLResponse:
+    """Ask for a click before starting the emails of a follow or an alert."""
+    payload = _valid(request, notifications.CONFIRM_FOLLOW, token, service.CONFIRMATION_DAYS)
+    subscription_id = payload.get("s") if payload is not None else None
+    subscription = (
+        SubscriptionRepository(session).get(subscription_id)
+        if isinstance(subscription_id, int)
+        else None
+    )
+    if subscription is None:
+        return link_expired(request)
+    if subscription.confirmed_at is not None:
+        return _subscribed(request, subscription)
+    if subscription.report_id is not None:
+        message = _("Confirm that you want an email at each change of report no. %(id)d.") % {
+            "id": subscription.report_id
+        }
+    else:
+        message = _("Confirm that you want an email for each new report in the area you chose.")
+    return _confirm_page(
+        request,
+        title=_("Confirm your subscription"),
+        message=message,
+        action=f"/signalements/abonnements/{token[:MAX_TOKEN]}",
+        button=_("Confirm my subscription"),
+    )
+
+
+@router.post("/abonnements/{token}", response_class=HTMLResponse)
+def confirm_subscription(
+    token: str, request: Request, session: DbSession, _csrf: CsrfChecked
+) -> HTMLResponse:
+    """Confirm a follow or an alert from the page of its emailed link."""
+    try:
+        subscription = service.confirm_subscription(
+            session, request.app.state.settings, token[:MAX_TOKEN]
+        )
+    except NotFound:
+        return link_expired(request)
+    return _subscribed(request, subscription)
 
 
 @router.get("/abonnements/arret/{token}", response_class=HTMLResponse)
@@ -257,6 +339,7 @@ def subscribe_alerts(
     area: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Record the alert; it starts once the emailed link is opened (at once for oneself)."""
+    area = plain(area)  # a NUL byte would make PostgreSQL refuse the query
     kind, _sep, key = area.partition(":")
     commune_code = key if kind == "commune" and key else None
     geozone_slug = key if kind == "zone" and key else None

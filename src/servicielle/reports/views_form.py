@@ -33,6 +33,7 @@ from servicielle.reports.photos import MAX_PHOTOS
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 from servicielle.reports.routing import Placement, route
 from servicielle.reports.schemas import MAX_DESCRIPTION, ReportDraft, ReportFilters
+from servicielle.reports.text import plain
 from servicielle.reports.views_common import (
     commune_choices,
     helpers,
@@ -56,6 +57,11 @@ class Where:
     located_by: str = ""
     commune: str = ""
     address_string: str = ""
+
+    def __post_init__(self) -> None:
+        # Without control characters: a NUL byte would make PostgreSQL refuse the queries.
+        for f in fields(self):
+            object.__setattr__(self, f.name, plain(getattr(self, f.name)))
 
     @classmethod
     def from_form(cls, values: dict[str, str]) -> Where:

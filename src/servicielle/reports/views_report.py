@@ -31,6 +31,7 @@ from servicielle.reports.models import (
     ReportUpdate,
 )
 from servicielle.reports.repository import CategoryRepository, ReportRepository
+from servicielle.reports.schemas import ReportFilters
 from servicielle.reports.views_common import (
     Names,
     helpers,
@@ -56,7 +57,8 @@ class TimelineEntry:
     link: tuple[str, str] | None = None
 
 
-def _entry(update: ReportUpdate, names: Names) -> TimelineEntry | None:
+def _entry(update: ReportUpdate, names: Names, public_ids: set[int]) -> TimelineEntry | None:
+    """How the page tells one update; ``public_ids``: the related reports anyone may see."""
     org = names.organisation(update.organisation_id)
     related = update.related_report_id
     if update.kind == "created":
@@ -73,13 +75,18 @@ def _entry(update: ReportUpdate, names: Names) -> TimelineEntry | None:
         title = _("Forwarded to %(name)s") % {"name": org}
         who = names.organisation(update.from_organisation_id)
         return TimelineEntry(update.created_at, title, update.note, who)
-    if update.kind == "merge" and related is not None:
+    if update.kind == "merge" and related in public_ids:
+        assert related is not None
         link = (f"/signalements/{related}", _("Report no. %(id)d") % {"id": related})
         if update.close_reason:
             title = _("Duplicate of report no. %(id)d") % {"id": related}
         else:
             title = _("Report no. %(id)d merged into this one") % {"id": related}
         return TimelineEntry(update.created_at, title, update.note, org, link)
+    if update.kind == "merge" and update.close_reason:
+        # The original is hidden now: the closing is told, without naming it.
+        title = status_label(ReportStatus.CLOSED, update.close_reason)
+        return TimelineEntry(update.created_at, title, update.note, org)
     if update.kind == "reopen":
         return TimelineEntry(
             update.created_at, _("Reopened: the reporter says it is not fixed"), update.note
@@ -138,13 +145,20 @@ def report_page(
     category = names.categories.get(report.category_id)
     questions = CategoryRepository(session).questions(report.category_id)
     original = repository.get_public(report.duplicate_of_id) if report.duplicate_of_id else None
+    # A merge names the other report only while anyone may see it.
+    related = [u.related_report_id for u in updates if u.related_report_id is not None]
+    public_ids = (
+        {r.id for r in repository.all(repository.filtered(ReportFilters(ids=related)))}
+        if related
+        else set()
+    )
     context: dict[str, Any] = {
         "report": report,
         "category": category,
         "names": names,
         "answers": _answers(questions, report.answers),
         "photo_ids": repository.photo_ids([report.id])[report.id],
-        "timeline": [e for e in (_entry(u, names) for u in updates) if e is not None],
+        "timeline": [e for e in (_entry(u, names, public_ids) for u in updates) if e is not None],
         "original": original,
         "duplicates": [d for d in repository.duplicates_of(report.id) if d.is_public],
         "is_open": report.status in OPEN_STATUSES,

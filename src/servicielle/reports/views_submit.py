@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from servicielle.core.accounts.auth import CurrentPrincipal
 from servicielle.core.csrf import verify_csrf
 from servicielle.core.errors import (
+    BadRequest,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -21,6 +23,7 @@ from servicielle.core.errors import (
 from servicielle.core.i18n import _
 from servicielle.core.session import DbSession
 from servicielle.reports import service
+from servicielle.reports.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
 from servicielle.reports.models import CategoryQuestion, ReportStatus
 from servicielle.reports.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from servicielle.reports.repository import CategoryRepository
@@ -36,6 +39,7 @@ from servicielle.reports.views_form import (
 )
 
 router = APIRouter()
+MAX_FORM_BYTES = REPORT_BODY_BYTES
 
 
 @dataclass
@@ -51,9 +55,18 @@ async def read_posted_report(request: Request) -> PostedReport:
     """Read the body on the event loop, so that the handler can stay synchronous.
 
     The photos are read into memory here and the spooled files closed at once, whether
-    the CSRF check passes or not: nothing else would close them.
+    the CSRF check passes or not: nothing else would close them. A body over the size limit
+    is a 413 before the CSRF check: reading it whole to check the token is the harm.
     """
-    form = await request.form()
+    # Capped before anything is read: five photos at their limit and the text fields, no more.
+    request = capped(request, MAX_FORM_BYTES)
+    try:
+        form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=REPORT_FIELDS)
+    except HTTPException:
+        raise BadRequest(
+            _("The form could not be read. Go back, choose at most %(n)d photos and send it again.")
+            % {"n": MAX_PHOTOS}
+        ) from None
     try:
         await verify_csrf(request)
         values: dict[str, str] = {}

@@ -27,6 +27,7 @@ from servicielle.core.i18n import _
 from servicielle.core.modules import get_registry
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession, audit_context
+from servicielle.reports.ids import parse_id
 from servicielle.reports.open311 import present
 from servicielle.reports.open311.errors import open311_errors as open311_errors
 from servicielle.reports.open311.formats import render
@@ -42,6 +43,7 @@ from servicielle.reports.open311.params import (
 from servicielle.reports.open311.repository import Open311Repository
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 from servicielle.reports.service import category_for, submit_report
+from servicielle.reports.text import plain
 
 PREFIX = "/open311/v2"
 SUBMIT_PERMISSION = "reports.report.submit_api"
@@ -81,7 +83,8 @@ def _settings(request: Request) -> Settings:
 
 def _target(request: Request, name: str) -> tuple[str, str]:
     """(identifier, format) of a ``{name}.{fmt}`` path segment; jurisdiction checked."""
-    stem, fmt = split_format(name)
+    # Without control characters: a %00 in the path would make PostgreSQL refuse the query.
+    stem, fmt = split_format(plain(name))
     check_jurisdiction(request.query_params.get("jurisdiction_id"), _settings(request).base_url)
     return stem, fmt
 
@@ -118,8 +121,12 @@ def get_service_definition(request: Request, session: DbSession, name: str) -> R
 def get_requests(request: Request, session: DbSession, fmt: Format) -> Response:
     """Public reports, newest first: the last 90 days unless dates are given."""
     query = parse_search(request.query_params.multi_items(), utcnow())
-    reports = Open311Repository(session).page(
-        query.filters, page=query.page, page_size=query.page_size
+    reports = (
+        []
+        if query.no_match
+        else Open311Repository(session).page(
+            query.filters, page=query.page, page_size=query.page_size
+        )
     )
     found = present.service_requests(
         session, reports, base_url=_settings(request).base_url, extensions=query.extensions
@@ -131,11 +138,8 @@ def get_requests(request: Request, session: DbSession, fmt: Format) -> Response:
 def get_request(request: Request, session: DbSession, name: str) -> Response:
     """One public report, as an array of one."""
     identifier, fmt = _target(request, name)
-    report = (
-        ReportRepository(session).get_public(int(identifier))
-        if identifier.isdigit() and len(identifier) < 19
-        else None
-    )
+    report_id = parse_id(identifier)
+    report = ReportRepository(session).get_public(report_id) if report_id is not None else None
     if report is None:
         raise NotFound(_("No public service request %(id)s.") % {"id": identifier[:40]})
     extensions = Params(request.query_params.multi_items()).flag("extensions")

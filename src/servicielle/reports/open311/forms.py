@@ -11,14 +11,14 @@ from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from servicielle.core.errors import BadRequest, PayloadTooLarge
+from servicielle.core.errors import BadRequest
 from servicielle.core.i18n import _
+from servicielle.reports.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
 from servicielle.reports.open311.params import is_media_field
-from servicielle.reports.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
+from servicielle.reports.photos import MAX_PHOTOS
 
-# Five photos at their limit, plus room for the text fields.
-MAX_BODY_BYTES = MAX_PHOTOS * MAX_UPLOAD_BYTES + 1024 * 1024
-MAX_FIELDS = 200
+MAX_BODY_BYTES = REPORT_BODY_BYTES
+MAX_FIELDS = REPORT_FIELDS
 # More parts than photos allowed so that the service names the excess instead of the parser.
 MAX_FILES = MAX_PHOTOS * 2
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -32,22 +32,8 @@ class PostedForm:
     photos: list[bytes] = field(default_factory=list)
 
 
-def _too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(
-        _("The request may not exceed %(mb)d MB.") % {"mb": MAX_BODY_BYTES // 1024 // 1024}
-    )
-
-
 async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise _too_large()
-    return bytes(body)
+    return await capped(request, MAX_BODY_BYTES).body()
 
 
 def _urlencoded(body: bytes) -> list[tuple[str, str]]:

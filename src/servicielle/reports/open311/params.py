@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from servicielle.core.errors import BadRequest, NotFound
 from servicielle.core.i18n import _
+from servicielle.reports.ids import is_id, whole_number
 from servicielle.reports.models import ReportStatus
 from servicielle.reports.open311.formats import FORMATS, xml_text
 from servicielle.reports.photos import MAX_UPLOAD_BYTES
@@ -22,9 +23,12 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE = 1_000_000
 MAX_IDS = 1000
+# Longer than any id: read as a number (and found nowhere), not refused.
+MAX_ID_DIGITS = 40
 DEFAULT_RADIUS_M = 1000.0
 MAX_RADIUS_M = 100_000.0
-MAX_REPORT_ID = 2**63 - 1
+# Dates outside these years are typing mistakes, and year 1 overflows date arithmetic.
+MIN_YEAR, MAX_YEAR = 1900, 9000
 # Our detailed statuses are accepted beside open and closed; unconfirmed ones are never public.
 STATUSES = frozenset({"open", "closed"}) | (frozenset(ReportStatus) - {ReportStatus.UNCONFIRMED})
 
@@ -85,12 +89,19 @@ def parse_datetime(text: str, name: str) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(text)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
+        parsed = parsed.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         raise BadRequest.on_field(
             name,
             _("%(name)s is not a W3C datetime such as 2026-01-31T08:00:00Z.") % {"name": name},
         ) from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise BadRequest.on_field(
+            name,
+            _("%(name)s must lie between the years %(low)d and %(high)d.")
+            % {"name": name, "low": MIN_YEAR, "high": MAX_YEAR},
+        )
+    return parsed
 
 
 def _number(text: str, name: str) -> float:
@@ -111,6 +122,8 @@ class SearchQuery:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     extensions: bool = False
+    # Ids were asked for, none of which any request can have: the answer is empty.
+    no_match: bool = False
 
 
 def clean_text(value: str) -> str:
@@ -151,13 +164,14 @@ class Params:
         text = self.get(name)
         if text is None:
             return default
-        if not text.isdigit() or not low <= int(text) <= high:
+        number = whole_number(text)
+        if number is None or not low <= number <= high:
             raise BadRequest.on_field(
                 name,
                 _("%(name)s must be a whole number from %(low)d to %(high)d.")
                 % {"name": name, "low": low, "high": high},
             )
-        return int(text)
+        return number
 
     def flag(self, name: str) -> bool:
         """A boolean: true, false, 1 or 0 (absent is false)."""
@@ -179,11 +193,13 @@ def _ids(params: Params) -> list[int]:
             "service_request_id",
             _("Ask for at most %(n)d service_request_id at once.") % {"n": MAX_IDS},
         )
-    if any(not text.isdigit() or int(text) > MAX_REPORT_ID for text in texts):
+    numbers = [whole_number(text, max_digits=MAX_ID_DIGITS) for text in texts]
+    if any(number is None for number in numbers):
         raise BadRequest.on_field(
             "service_request_id", _("service_request_id is a comma list of numbers.")
         )
-    return [int(text) for text in texts]
+    # A number beyond any id is a request that does not exist: no error, nothing found.
+    return [number for number in numbers if number is not None and is_id(number)]
 
 
 def _circle(params: Params) -> tuple[float | None, float | None, float | None]:
@@ -218,9 +234,11 @@ def parse_search(items: Iterable[tuple[str, str]], now: dt.datetime) -> SearchQu
         extensions=params.flag("extensions"),
     )
     filters = query.filters
-    filters.ids = _ids(params)
-    if filters.ids:
-        return query  # a list of ids overrides every other filter
+    if params.listed("service_request_id"):
+        # A list of ids overrides every other filter, even when none of them can exist.
+        filters.ids = _ids(params)
+        query.no_match = not filters.ids
+        return query
     filters.category_codes = params.listed("service_code")
     filters.statuses = [status.lower() for status in params.listed("status")]
     unknown = [status for status in filters.statuses if status not in STATUSES]
