@@ -239,3 +239,22 @@ def test_followers_are_written_to_in_french_whatever_the_agents_language(
     body = _mails(db, "habitant@example.fr")[-1].body
     assert "a changé" in body
     assert "has changed" not in body
+
+
+def test_the_organisation_inbox_hears_of_reports_it_must_handle(
+    db: Session, settings: Settings, territory: Territory
+) -> None:
+    territory.voirie.email = "voirie@agglo.example.fr"
+    territory.eclairage.email = "astreinte@eclairage.example.fr"
+    db.flush()
+    created = confirmed_report(db, settings, "habitant@example.fr", reporter_phone="0612345678")
+    (mail,) = _mails(db, "voirie@agglo.example.fr")
+    assert f"/admin/signalements/{created.id}" in mail.body
+    assert "habitant@example.fr" not in mail.body
+    assert "0612345678" not in mail.body
+    agent = staff(db, "a@example.fr", territory.voirie)
+    lifecycle.reroute(db, settings, created, agent, organisation_id=territory.eclairage.id)
+    assert len(_mails(db, "astreinte@eclairage.example.fr")) == 1
+    waiting = report(db, settings, ANONYMOUS, reporter_email="x@example.fr")
+    assert len(_mails(db, "voirie@agglo.example.fr")) == 1  # not before it is confirmed
+    assert waiting.status == ReportStatus.UNCONFIRMED

@@ -200,6 +200,7 @@ def reroute(
     report.assignee_id = None
     if report.status in CLOSED_STATUSES:
         _apply_status(report, ReportStatus.REOPENED, None)
+    notifications.notify_organisation(session, settings, report)
     return _record(
         session,
         settings,

@@ -8,6 +8,7 @@ from servicielle.config import Settings
 from servicielle.core.accounts.security import sign
 from servicielle.core.i18n import DEFAULT_LOCALE, _, in_locale
 from servicielle.core.mail.service import queue_mail
+from servicielle.core.territory.repository import OrganisationRepository
 from servicielle.reports.labels import status_label
 from servicielle.reports.models import Report, ReportStatus, ReportUpdate
 from servicielle.reports.repository import CategoryRepository, SubscriptionRepository
@@ -147,3 +148,28 @@ def _notify_new_report(session: Session, settings: Settings, report: Report) -> 
             + _unsubscribe_line(settings, subscription.id),
         )
     return len(seen)
+
+
+def notify_organisation(session: Session, settings: Settings, report: Report) -> bool:
+    """Tell the responsible organisation's shared inbox (if it has one) of a report to handle.
+
+    The message carries the back-office link, never the reporter's contact details.
+    """
+    organisation = OrganisationRepository(session).get(report.organisation_id)
+    if organisation is None or not organisation.email or not report.is_public:
+        return False
+    category = CategoryRepository(session).get(report.category_id)
+    with in_locale(DEFAULT_LOCALE):
+        queue_mail(
+            session,
+            settings,
+            to=organisation.email,
+            subject=_("Report no. %(id)d to handle: %(category)s")
+            % {"id": report.id, "category": category.name if category else ""},
+            body=_("A report is waiting in your queue:\n\n%(text)s\n\n%(url)s")
+            % {
+                "text": report.public_text[:500],
+                "url": f"{settings.base_url}/admin/signalements/{report.id}",
+            },
+        )
+    return True

@@ -212,7 +212,7 @@ def _check_rate(session: Session, email: str) -> None:
 def _published(
     session: Session, settings: Settings, report: Report, *, address_verified: bool
 ) -> None:
-    """A report became public: its reporter follows it, area alerts go out.
+    """A report became public: its reporter follows it, its organisation and area alerts are told.
 
     The follow is confirmed at once only when the address is known to be the reporter's (their
     account's, or one that opened the confirmation link); an address typed into an API client
@@ -223,6 +223,7 @@ def _published(
             _follow_confirmed(session, report.reporter_email, report.id, report.reporter_id)
         else:
             follow(session, settings, ANONYMOUS, report.reporter_email, report=report)
+    notifications.notify_organisation(session, settings, report)
     notifications.notify_new_report(session, settings, report)
 
 
