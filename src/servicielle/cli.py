@@ -1,4 +1,4 @@
-"""The ``servicielle`` command: serve, migrate, demo, createuser, check."""
+"""The ``servicielle`` command: serve, migrate, demo, createuser, check, budgets."""
 
 from __future__ import annotations
 
@@ -245,3 +245,70 @@ def check() -> None:
     for problem in problems:
         click.echo(f"PROBLÈME : {problem}", err=True)
     sys.exit(1 if problems else 0)
+
+
+@main.group()
+def budgets() -> None:
+    """Participatory budgets: tallies of Pabulib (.pb) files."""
+
+
+@budgets.command("tally")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--rule", required=True, type=click.Choice(["greedy", "mes", "mes-add1"]), help="Tally rule."
+)
+@click.option(
+    "--complete",
+    type=click.Choice(["greedy"]),
+    default=None,
+    help="Spend what the rule left, most votes first.",
+)
+@click.option(
+    "--threshold",
+    type=click.Choice(["swiecie"]),
+    default=None,
+    help="Leave out projects whose share of voters is below cost / (3 × budget).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def budgets_tally(
+    file: str, rule: str, complete: str | None, threshold: str | None, as_json: bool
+) -> None:
+    """Print the ids of the projects a rule funds, in the order it funds them."""
+    import json
+
+    from servicielle.core.i18n import gettext
+    from servicielle.participation.tally import PabulibError, read, tally
+
+    try:
+        instance = read(file)
+    except PabulibError as exc:
+        click.echo(f"{file}: {exc}", err=True)
+        sys.exit(1)
+    if instance.vote_type not in ("approval", "choose-1"):
+        click.echo(
+            gettext(
+                "Note: %(type)s ballots are counted as approvals of the projects they list, "
+                "as pabutools' cost satisfaction does."
+            )
+            % {"type": instance.vote_type},
+            err=True,
+        )
+    outcome = tally(instance, rule, complete=complete, threshold=threshold)
+    if as_json:
+        spent = outcome.spent
+        click.echo(
+            json.dumps(
+                {
+                    "selected": list(outcome.selected),
+                    "rule": rule,
+                    "spent": int(spent) if spent.denominator == 1 else float(spent),
+                    "complete": complete,
+                    "threshold": threshold,
+                    "excluded": list(outcome.excluded),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    for project_id in outcome.selected:
+        click.echo(project_id)
