@@ -218,11 +218,6 @@ def delete_question(session: Session, question: CategoryQuestion) -> None:
 # ---------- Routing ----------
 
 
-def specificity(rule: RoutingRule) -> int:
-    """How narrow a rule is, weighed exactly as ``routing.route`` weighs it."""
-    return routing.specificity(rule)  # one weighing, so the page never contradicts routing
-
-
 @dataclass(frozen=True)
 class RankedRule:
     """A rule in the order routing tries them; ``shadowed_by``: an older rule, same criteria."""
@@ -234,12 +229,12 @@ class RankedRule:
 
 def ranked_rules(rules: Sequence[RoutingRule]) -> list[RankedRule]:
     """Rules most specific first, oldest first among equals: the first that matches wins."""
-    ordered = sorted(rules, key=lambda r: (-specificity(r), r.id))
+    ordered = sorted(rules, key=lambda r: (-routing.specificity(r), r.id))
     seen: dict[tuple[int | None, str | None, str | None], int] = {}
     ranked = []
     for rule in ordered:
         key = (rule.category_id, rule.commune_code, rule.geozone_slug)
-        ranked.append(RankedRule(rule, specificity(rule), seen.get(key)))
+        ranked.append(RankedRule(rule, routing.specificity(rule), seen.get(key)))
         seen.setdefault(key, rule.id)
     return ranked
 
