@@ -44,6 +44,11 @@ EXPECTED: dict[str, set[Role]] = {
     "reports.report.submit_api": {INHAB, AGENT, OPER, ADM},
     "reports.report.handle": {AGENT, OPER, ADM},
     "reports.admin": {ADM},
+    "participation.admin": {ADM},
+    "participation.answer": {AGENT, OPER, ADM},
+    "participation.moderate": {AGENT, OPER, ADM},
+    "participation.paper_ballots": {AGENT, OPER, ADM},
+    "participation.accountability": {AGENT, OPER, ADM},
 }
 
 # One request per action: (method, path, json body) and whether it goes through the API.
@@ -71,6 +76,11 @@ PROBES: dict[str, tuple[str, str, Any]] = {
     "reports.report.submit_api": ("POST", "/open311/v2/requests.json", None),
     "reports.report.handle": ("GET", "/admin/signalements", None),
     "reports.admin": ("GET", "/admin/signalements/categories", None),
+    "participation.admin": ("GET", "/admin/participation", None),
+    "participation.answer": ("GET", "/admin/participation/propositions", None),
+    "participation.moderate": ("GET", "/admin/participation/moderation", None),
+    "participation.paper_ballots": ("GET", "/admin/participation/bulletins-papier", None),
+    "participation.accountability": ("GET", "/admin/participation/realisations", None),
 }
 
 

@@ -19,8 +19,9 @@ from servicielle.core.opendata import PublishedDataset
 from servicielle.core.permissions import Permission
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
+    from servicielle.config import Settings
     from servicielle.core.handlers import ErrorFormat
 
 ENTRY_POINT_GROUP = "servicielle.modules"
@@ -42,6 +43,15 @@ class DemoSeed:
 
     load: Callable[[Session], str]
     clear: Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Background work ``servicielle worker`` runs every ``seconds``, in its own sessions."""
+
+    name: str
+    seconds: float
+    run: Callable[[sessionmaker[Session], Settings], object]
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class ModuleManifest:
     admin_nav: tuple[NavEntry, ...] = ()
     demo: DemoSeed | None = None
     datasets: tuple[PublishedDataset, ...] = ()
+    tasks: tuple[PeriodicTask, ...] = ()
     # Path prefix → renderer, for standards with their own error format (NGSI-LD, Open311).
     error_formats: dict[str, ErrorFormat] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)

@@ -19,6 +19,7 @@ from servicielle.core.accounts.auth import Authorize
 from servicielle.core.csrf import CsrfChecked
 from servicielle.core.errors import ServicielleError
 from servicielle.core.i18n import N_, _, ngettext
+from servicielle.core.ids import parse_id, whole_number
 from servicielle.core.modules import get_registry
 from servicielle.core.pagination import Page, PageParams, Pagination
 from servicielle.core.permissions import Principal
@@ -26,7 +27,6 @@ from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import bulk
-from servicielle.reports.ids import parse_id, whole_number
 from servicielle.reports.labels import CLOSE_REASON_LABELS, STATUS_LABELS, status_label
 from servicielle.reports.lifecycle import AGENT_STATUSES
 from servicielle.reports.models import OPEN_STATUSES, CloseReason

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.errors import NotFound
 from servicielle.core.i18n import _
+from servicielle.core.ids import is_id
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.reports import bulk
 from servicielle.reports.backoffice import Handler
-from servicielle.reports.ids import is_id
 from servicielle.reports.models import ReportPhoto
 from servicielle.reports.repository import ReportRepository
 

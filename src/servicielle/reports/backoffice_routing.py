@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from servicielle.core.csrf import CsrfChecked
 from servicielle.core.errors import NotFound, ServicielleError
 from servicielle.core.i18n import _
+from servicielle.core.ids import is_id
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
 from servicielle.reports import settings_service as service
 from servicielle.reports.backoffice import Posted, fields
 from servicielle.reports.backoffice_settings import BASE, Configurator, saved, settings_page
-from servicielle.reports.ids import is_id
 from servicielle.reports.models import RoutingRule
 from servicielle.reports.repository import CategoryRepository, RoutingRepository
 from servicielle.reports.settings_repository import SettingsRepository

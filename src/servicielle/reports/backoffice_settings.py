@@ -18,12 +18,12 @@ from servicielle.core.accounts.auth import Authorize
 from servicielle.core.csrf import CsrfChecked
 from servicielle.core.errors import NotFound, ServicielleError
 from servicielle.core.i18n import N_, _
+from servicielle.core.ids import is_id
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.reports import settings_service as service
 from servicielle.reports.backoffice import Posted, done_message, fields, section_context
-from servicielle.reports.ids import is_id
 from servicielle.reports.models import CategoryQuestion, ReportCategory
 from servicielle.reports.questions import DATATYPES
 from servicielle.reports.repository import CategoryRepository

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from servicielle.core.csrf import CsrfChecked
 from servicielle.core.errors import NotFound, ServicielleError
 from servicielle.core.i18n import _
+from servicielle.core.ids import is_id
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.core.territory.repository import OrganisationRepository
 from servicielle.reports import settings_service as service
 from servicielle.reports.backoffice import Handler, Posted, fields
 from servicielle.reports.backoffice_settings import BASE, saved, settings_page
-from servicielle.reports.ids import is_id
 from servicielle.reports.models import ReplyTemplate
 from servicielle.reports.queue import StaffReportRepository
 from servicielle.reports.settings_repository import SettingsRepository

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from servicielle.config import Settings
 from servicielle.core.errors import InvalidInput, NotFound, ServicielleError
 from servicielle.core.i18n import _
+from servicielle.core.ids import is_id, parse_id
 from servicielle.core.permissions import Principal
+from servicielle.core.text import plain
 from servicielle.reports import lifecycle
-from servicielle.reports.ids import is_id, parse_id
 from servicielle.reports.models import Report, ReportStatus, ReportUpdate
 from servicielle.reports.queue import StaffReportRepository
 from servicielle.reports.repository import ReportRepository
-from servicielle.reports.text import plain
 
 BULK_ACTIONS = ("status", "assign", "reroute")
 MAX_BULK = 200

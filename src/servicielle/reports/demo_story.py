@@ -25,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from servicielle.core.accounts.models import User
+from servicielle.core.photos import ProcessedPhoto, process_photo
 from servicielle.core.territory.lookup import territory_index
 from servicielle.core.territory.models import Commune, Organisation
 from servicielle.core.territory.repository import TerritoryRepository
 from servicielle.reports import demo_data as data
 from servicielle.reports.models import CategoryQuestion, ReportCategory, ReportStatus
-from servicielle.reports.photos import ProcessedPhoto, process_photo
 from servicielle.reports.questions import check_answers
 from servicielle.reports.routing import Placement, route
 

@@ -16,6 +16,7 @@ from servicielle.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from servicielle.core.i18n import _
 from servicielle.core.permissions import Principal
 from servicielle.core.territory.repository import OrganisationRepository
+from servicielle.core.text import plain
 from servicielle.reports import notifications
 from servicielle.reports.models import (
     CLOSED_STATUSES,
@@ -27,7 +28,6 @@ from servicielle.reports.models import (
 )
 from servicielle.reports.repository import ReportRepository, SubscriptionRepository
 from servicielle.reports.schemas import MAX_DESCRIPTION
-from servicielle.reports.text import plain
 
 # The statuses an agent may set; "unconfirmed" belongs to the reporter's email link only.
 AGENT_STATUSES = (

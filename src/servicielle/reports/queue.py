@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.accounts.models import Membership, User
 from servicielle.core.db import utcnow
+from servicielle.core.ids import parse_id
 from servicielle.core.pagination import PageParams
 from servicielle.core.permissions import Principal
 from servicielle.core.repository import Repository
-from servicielle.reports.ids import parse_id
+from servicielle.core.text import plain
 from servicielle.reports.models import (
     OPEN_STATUSES,
     ReplyTemplate,
@@ -28,7 +29,6 @@ from servicielle.reports.models import (
     ReportUpdate,
 )
 from servicielle.reports.repository import distance_m, within_circle
-from servicielle.reports.text import plain
 
 SORTS = ("oldest", "newest", "expected")
 ASSIGNEE_CHOICES = ("", "me", "none")

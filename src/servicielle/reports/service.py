@@ -16,7 +16,9 @@ from servicielle.core.db import utcnow
 from servicielle.core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from servicielle.core.i18n import _
 from servicielle.core.permissions import ANONYMOUS, Principal
+from servicielle.core.photos import MAX_PHOTOS, ProcessedPhoto, process_photo
 from servicielle.core.territory.repository import TerritoryRepository
+from servicielle.core.text import plain
 from servicielle.reports import notifications
 from servicielle.reports.models import (
     Report,
@@ -27,7 +29,6 @@ from servicielle.reports.models import (
     ReportSubscription,
     ReportUpdate,
 )
-from servicielle.reports.photos import MAX_PHOTOS, ProcessedPhoto, process_photo
 from servicielle.reports.questions import check_answers
 from servicielle.reports.repository import (
     CategoryRepository,
@@ -36,7 +37,6 @@ from servicielle.reports.repository import (
 )
 from servicielle.reports.routing import Placement, place_in_commune, place_point, route
 from servicielle.reports.schemas import MAX_DESCRIPTION, ReportDraft
-from servicielle.reports.text import plain
 
 CONFIRMATION_DAYS = 7
 MAX_FLAG_REASON = 1000

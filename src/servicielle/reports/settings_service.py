@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.errors import Conflict, Forbidden, InvalidInput
 from servicielle.core.i18n import _
+from servicielle.core.ids import MAX_ID, whole_number
 from servicielle.core.permissions import Principal
 from servicielle.core.territory.models import Organisation
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
+from servicielle.core.text import plain
 from servicielle.reports import routing
-from servicielle.reports.ids import MAX_ID, whole_number
 from servicielle.reports.lifecycle import AGENT_STATUSES
 from servicielle.reports.models import CategoryQuestion, ReplyTemplate, ReportCategory, RoutingRule
 from servicielle.reports.questions import DATATYPES
 from servicielle.reports.routing import Placement, place_point, route
 from servicielle.reports.settings_repository import SettingsRepository
-from servicielle.reports.text import plain
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from servicielle.core.errors import NotFound
 from servicielle.core.i18n import _
+from servicielle.core.ids import is_id
 from servicielle.core.pagination import PageParams
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.reports import views_follow, views_form, views_report, views_submit
-from servicielle.reports.ids import is_id
 from servicielle.reports.labels import status_label
 from servicielle.reports.models import open311_status
 from servicielle.reports.repository import CategoryRepository, ReportRepository

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from servicielle.core.errors import NotFound
 from servicielle.core.i18n import _, get_locale
+from servicielle.core.ids import is_id
 from servicielle.core.permissions import Principal
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import OrganisationRepository, TerritoryRepository
+from servicielle.core.text import plain
 from servicielle.reports import lifecycle
-from servicielle.reports.ids import is_id
 from servicielle.reports.labels import STATUS_LABELS, status_label
 from servicielle.reports.models import Report, ReportCategory, ReportStatus
 from servicielle.reports.repository import CategoryRepository
 from servicielle.reports.schemas import ReportFilters
-from servicielle.reports.text import plain
 
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 20

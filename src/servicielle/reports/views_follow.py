@@ -22,6 +22,7 @@ from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.core.territory.repository import TerritoryRepository
+from servicielle.core.text import plain
 from servicielle.reports import lifecycle, notifications, service
 from servicielle.reports.models import Report, ReportStatus, ReportSubscription
 from servicielle.reports.repository import (
@@ -29,7 +30,6 @@ from servicielle.reports.repository import (
     ReportRepository,
     SubscriptionRepository,
 )
-from servicielle.reports.text import plain
 from servicielle.reports.views_common import (
     commune_choices,
     link_expired,

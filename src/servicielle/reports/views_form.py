@@ -24,16 +24,16 @@ from servicielle.core.errors import InvalidInput, NotFound
 from servicielle.core.i18n import _
 from servicielle.core.pagination import PageParams
 from servicielle.core.permissions import Principal
+from servicielle.core.photos import MAX_PHOTOS
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.core.territory.models import Organisation
+from servicielle.core.text import plain
 from servicielle.reports import service
 from servicielle.reports.models import Report, ReportCategory
-from servicielle.reports.photos import MAX_PHOTOS
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 from servicielle.reports.routing import Placement, route
 from servicielle.reports.schemas import MAX_DESCRIPTION, ReportDraft, ReportFilters
-from servicielle.reports.text import plain
 from servicielle.reports.views_common import (
     commune_choices,
     helpers,

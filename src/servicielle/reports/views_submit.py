@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from servicielle.core.accounts.auth import CurrentPrincipal
+from servicielle.core.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
 from servicielle.core.csrf import verify_csrf
 from servicielle.core.errors import (
     BadRequest,
@@ -21,11 +22,10 @@ from servicielle.core.errors import (
     ServicielleError,
 )
 from servicielle.core.i18n import _
+from servicielle.core.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from servicielle.core.session import DbSession
 from servicielle.reports import service
-from servicielle.reports.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
 from servicielle.reports.models import CategoryQuestion, ReportStatus
-from servicielle.reports.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from servicielle.reports.repository import CategoryRepository
 from servicielle.reports.schemas import ReportDraft
 from servicielle.reports.service import CONFIRMATION_DAYS

@@ -27,6 +27,7 @@ from servicielle.config import Settings
 from servicielle.core.db import utcnow
 from servicielle.core.mail.service import deliver_queued
 from servicielle.core.session import session_scope
+from servicielle.core.tasks import TaskClock
 from servicielle.sensors.models import Notification, Subscription
 from servicielle.sensors.ngsild.contexts import CORE_CONTEXT_URL, link_header
 from servicielle.sensors.ngsild.entity import format_instant
@@ -228,6 +229,7 @@ def run_worker(factory: sessionmaker[Session], settings: Settings, *, once: bool
     stop = threading.Event()
     previous = _on_signals(stop)
     last_housekeeping: float | None = None
+    tasks = TaskClock()
     log.info("worker started")
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
@@ -241,6 +243,7 @@ def run_worker(factory: sessionmaker[Session], settings: Settings, *, once: bool
                         housekeeping(factory, settings)
                     except Exception:
                         log.exception("retention failed; trying again in an hour")
+                tasks.run_due(factory, settings)
                 try:
                     tried = _deliver_batch(factory, client, stop)
                     tried += deliver_queued(factory, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text
+from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicielle.core.db import Base, utcnow
@@ -25,3 +25,5 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(12))  # queued | kept | sent | failed
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]
+    # The body is wiped once sent (or at once when only kept): a ballot receipt must not stay.
+    secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -66,12 +66,30 @@ def send_mail(
     return record
 
 
+# What a secret message's body becomes once it is out of our hands.
+WIPED_BODY = "[message secret effacé après envoi]"
+
+
 def queue_mail(
-    session: Session, settings: Settings, *, to: str, subject: str, body: str
+    session: Session,
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    secret: bool = False,
 ) -> OutboxMessage:
-    """Record a plain-text email for the worker to send once the transaction commits."""
+    """Record a plain-text email for the worker to send once the transaction commits.
+
+    A ``secret`` body (a ballot receipt) is wiped as soon as it is sent, and never kept
+    when no SMTP server is configured.
+    """
     status = "queued" if settings.smtp_configured else "kept"
-    record = OutboxMessage(recipient=to, subject=one_line(subject), body=body, status=status)
+    if secret and status == "kept":
+        body = WIPED_BODY
+    record = OutboxMessage(
+        recipient=to, subject=one_line(subject), body=body, status=status, secret=secret
+    )
     session.add(record)
     session.flush()
     return record
@@ -85,5 +103,7 @@ def deliver_queued(factory: sessionmaker[Session], settings: Settings, *, limit:
         records = OutboxRepository(session).take_queued(limit)
         for record in records:
             _attempt(settings, record)
+            if record.secret:
+                record.body = WIPED_BODY
         session.commit()
         return len(records)

@@ -24,10 +24,11 @@ from servicielle.core.accounts.tokens import token_for_secret
 from servicielle.core.db import utcnow
 from servicielle.core.errors import Forbidden, NotFound
 from servicielle.core.i18n import _
+from servicielle.core.ids import parse_id
 from servicielle.core.modules import get_registry
 from servicielle.core.permissions import Principal
 from servicielle.core.session import DbSession, audit_context
-from servicielle.reports.ids import parse_id
+from servicielle.core.text import plain
 from servicielle.reports.open311 import present
 from servicielle.reports.open311.errors import open311_errors as open311_errors
 from servicielle.reports.open311.formats import render
@@ -43,7 +44,6 @@ from servicielle.reports.open311.params import (
 from servicielle.reports.open311.repository import Open311Repository
 from servicielle.reports.repository import CategoryRepository, ReportRepository
 from servicielle.reports.service import category_for, submit_report
-from servicielle.reports.text import plain
 
 PREFIX = "/open311/v2"
 SUBMIT_PERMISSION = "reports.report.submit_api"

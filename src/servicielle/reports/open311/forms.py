@@ -11,11 +11,11 @@ from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from servicielle.core.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
 from servicielle.core.errors import BadRequest
 from servicielle.core.i18n import _
-from servicielle.reports.bodies import REPORT_BODY_BYTES, REPORT_FIELDS, capped
+from servicielle.core.photos import MAX_PHOTOS
 from servicielle.reports.open311.params import is_media_field
-from servicielle.reports.photos import MAX_PHOTOS
 
 MAX_BODY_BYTES = REPORT_BODY_BYTES
 MAX_FIELDS = REPORT_FIELDS

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from servicielle.core.errors import BadRequest, NotFound
 from servicielle.core.i18n import _
-from servicielle.reports.ids import is_id, whole_number
+from servicielle.core.ids import is_id, whole_number
+from servicielle.core.photos import MAX_UPLOAD_BYTES
 from servicielle.reports.models import ReportStatus
 from servicielle.reports.open311.formats import FORMATS, xml_text
-from servicielle.reports.photos import MAX_UPLOAD_BYTES
 from servicielle.reports.questions import AnswerInput
 from servicielle.reports.schemas import ReportDraft, ReportFilters
 

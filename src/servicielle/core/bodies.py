@@ -7,8 +7,8 @@ from starlette.types import Message
 
 from servicielle.core.errors import PayloadTooLarge
 from servicielle.core.i18n import _
-from servicielle.reports.ids import whole_number
-from servicielle.reports.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
+from servicielle.core.ids import whole_number
+from servicielle.core.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 
 # A report sent with its photos, by the web form or Open311: five photos at their limit, plus
 # room for the text fields.

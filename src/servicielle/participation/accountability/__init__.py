@@ -1,0 +1,1 @@
+"""Accountability: what became of the winning projects."""

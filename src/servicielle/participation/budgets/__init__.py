@@ -1,0 +1,1 @@
+"""Participatory budgets: envelopes, projects, secret ballots, tallies."""

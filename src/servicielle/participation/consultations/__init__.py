@@ -1,0 +1,1 @@
+"""Consultations: a question set or a document open to observations for a dated period."""

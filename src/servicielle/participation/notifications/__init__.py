@@ -1,0 +1,1 @@
+"""Notifications of participation: digests, phase openings."""

@@ -1,0 +1,1 @@
+"""Processes and their phases: the public pages and the back office."""

@@ -1,0 +1,1 @@
+"""Proposals: written, compared, supported, discussed, answered."""
