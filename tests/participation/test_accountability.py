@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
 from servicielle.core.errors import Conflict, InvalidInput
-from servicielle.participation.accountability import service
+from servicielle.participation.accountability import service, views
 from servicielle.participation.accountability.models import Milestone, Result
 from servicielle.participation.budgets import tallying
 from servicielle.participation.models import PhaseKind
@@ -169,3 +169,44 @@ def test_staff_follow_results_in_the_back_office(
     assert gone.status_code == 303
     assert db.scalars(select(Milestone).where(Milestone.result_id == result.id)).first() is None
     assert client.get(f"{base}/999999", headers=HTML).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "typed", ["2026-05-31 oops", "20260531", "２０２６-05-31", "0206-05-31", "2026-13-01", "\x00"]
+)
+def test_a_date_is_a_whole_iso_date_of_a_plausible_year(db: Session, typed: str) -> None:
+    _process, _budget, results = followed(db)
+    with pytest.raises(InvalidInput) as refused:
+        service.update_result(db, results[0], form(results[0], starts_on=typed))
+    assert "starts_on" in refused.value.by_field()
+    with pytest.raises(InvalidInput) as milestone:
+        service.add_milestone(db, results[0], {"on": typed, "title": "Études"})
+    assert "new-on" in milestone.value.by_field()
+
+
+def test_an_abandoned_result_is_not_drawn_as_under_way_on_the_map() -> None:
+    abandoned = Result(
+        title="Kiosque", progress=100, status="abandoned", latitude=45.9, longitude=-0.9
+    )
+    delivered = Result(
+        title="Banc", progress=100, status="delivered", latitude=45.9, longitude=-0.9
+    )
+    points = views.map_points([abandoned, delivered])
+    assert [p["selected"] for p in points] == [False, True]
+    assert service.status_label("abandoned") in points[0]["title"]
+
+
+def test_a_huge_post_is_refused_before_being_read(
+    client: TestClient, db: Session, settings: Settings, roles: dict[str, Any]
+) -> None:
+    sign_in_client(client, db, settings, roles["agent"])
+    base = "/admin/participation/realisations"
+    token = csrf_token(client, base)
+    huge = client.post(
+        f"{base}/depuis-budget",
+        data={"csrf_token": token, "budget": "1", "x": "y" * (600 * 1024)},
+        headers=HTML,
+    )
+    assert huge.status_code == 413
+    forged = client.post(f"{base}/depuis-budget", data={"budget": "1"}, headers=HTML)
+    assert forged.status_code == 403

@@ -410,3 +410,22 @@ def test_agents_without_the_permission_cannot_set_budgets_up(
         assert client.get(BASE + path, headers=HTML).status_code == 403, path
     assert post(client, f"{BASE}/budgets/{budget.id}/suppression", token).status_code == 403
     assert db.get(Budget, budget.id) is not None
+
+
+def test_an_envelope_cannot_shrink_below_one_of_its_projects(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    process = make_process(db, slug="bp")
+    budget, wide, _zone = make_budget(db, process, zone_amount=None)
+    token = admin(client, db, settings)
+    url = f"{BASE}/budgets/{budget.id}/enveloppes/{wide.id}"
+    shrunk = post(client, url, token, title=wide.title, amount="35000", geozone_id="")
+    assert shrunk.status_code == 422
+    assert 'id="envelope-amount-error"' in shrunk.text
+    assert "40" in shrunk.text
+    db.refresh(wide)
+    assert wide.amount == 100_000
+    enough = post(client, url, token, title=wide.title, amount="40000", geozone_id="")
+    assert enough.status_code == 303
+    page = client.get(f"{BASE}/budgets/{budget.id}", headers=HTML)
+    assert '<td class="num">4</td>' in page.text  # its projects, counted in one query

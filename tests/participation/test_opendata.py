@@ -73,3 +73,15 @@ def test_vote_totals_appear_once_results_are_published(db: Session) -> None:
     results = rows(db, RESULTS)
     assert {r["statut"] for r in results} == {"planned"}
     assert all(r["avancement"] == 0 for r in results)
+
+
+def test_nothing_of_an_unpublished_process_is_published(db: Session) -> None:
+    process, budget, _wide, _zone = voted_budget(db, phase=PhaseKind.IMPLEMENTATION)
+    tallying.publish(db, budget)
+    service.create_from_winners(db, budget)
+    db.add(Proposal(process_id=process.id, title="Brouillon de démarche", body="Texte"))
+    process.published = False
+    db.flush()
+    assert rows(db, PROPOSALS) == []
+    assert rows(db, BUDGET_VOTES) == []
+    assert rows(db, RESULTS) == []

@@ -133,8 +133,10 @@ def test_the_back_office_imports_and_refuses_with_400(
     assert done.status_code == 303
     envelope = db.scalars(select(Envelope).where(Envelope.title == "Quartier importé")).one()
     assert envelope.amount == 1000
-    counts = client.get(page, headers=HTML)
+    counts = client.get(done.headers["location"], headers=HTML)
     assert "Quartier importé" in counts.text
+    # Voter d chose nothing: the agent is told that ballot was left out.
+    assert "1 ballot choosing no project was left out" in counts.text or "1 bulletin" in counts.text
     inhabitant = make_user(db, "jeanne@example.fr")
     sign_in_client(client, db, settings, inhabitant)
     assert client.get(page, headers=HTML).status_code == 403
@@ -180,3 +182,28 @@ def test_the_box_is_not_exported_nor_counted_while_the_vote_runs(
     counted = client.post(f"{base}/calculer", data={"csrf_token": token}, headers=HTML)
     assert counted.status_code == 409
     assert db.scalar(select(func.count()).select_from(Tally)) == 0
+
+
+def test_an_import_refuses_too_many_projects_and_keeps_nothing(db: Session) -> None:
+    process = make_process(db, phase=PhaseKind.RESULTS)
+    budget, _wide, _zone = make_budget(db, process, zone_amount=None)
+    many = "\n".join(f"{i};10;P{i}" for i in range(1, pabulib_io.MAX_IMPORT_PROJECTS + 2))
+    text = SMALL.replace("1;600;Jardin partagé\n2;500;Bancs\n3;400;Fontaine", many)
+    with pytest.raises(BadRequest, match=str(pabulib_io.MAX_IMPORT_PROJECTS)):
+        pabulib_io.import_pabulib(db, budget, text.encode())
+    assert db.scalar(select(func.count()).select_from(Envelope)) == 1
+    # At the cap, every project is stored and the ballots point at the right ones.
+    fits = "\n".join(f"{i};10;P{i}" for i in range(1, pabulib_io.MAX_IMPORT_PROJECTS + 1))
+    summary = pabulib_io.import_pabulib(
+        db,
+        budget,
+        SMALL.replace("1;600;Jardin partagé\n2;500;Bancs\n3;400;Fontaine", fits).encode(),
+    )
+    assert summary.projects == pabulib_io.MAX_IMPORT_PROJECTS
+    assert (summary.ballots, summary.empty) == (3, 1)
+    chosen = db.scalars(
+        select(Project.title)
+        .join(BallotChoice, BallotChoice.project_id == Project.id)
+        .where(Project.envelope_id == summary.envelope.id)
+    ).all()
+    assert sorted(chosen) == ["P1", "P1", "P2", "P2", "P3"]

@@ -79,8 +79,16 @@ def test_results_pages_are_accessible(browser: Browser, live_site: LiveSite) -> 
     visit(page, f"/admin/participation/budgets/{budget_id}/depouillement", "dépouillement")
     visit(page, "/admin/participation/realisations", "réalisations (admin)")
     visit(page, f"/admin/participation/realisations/{result_id}", "réalisation (admin)")
+    visit(page, f"/admin/participation/budgets/{budget_id}", "budget (admin)")
+    visit(page, f"/admin/participation/budgets/{budget_id}/projets", "projets (admin)")
     page.set_viewport_size({"width": 320, "height": 800})
-    visit(page, f"/participation/{SLUG}/resultats", "résultats 320 px")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 320, width
+    for path in (
+        f"/participation/{SLUG}/resultats",
+        f"/participation/{SLUG}/realisations",
+        f"/admin/participation/budgets/{budget_id}/depouillement",
+        f"/admin/participation/realisations/{result_id}",
+    ):
+        visit(page, path, f"{path} 320 px")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, (path, width)
     page.context.close()

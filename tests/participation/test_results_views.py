@@ -8,7 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from servicielle.config import Settings
+from servicielle.core.i18n import in_locale
 from servicielle.participation.budgets import tallying
+from servicielle.participation.budgets.models import Envelope, Project, Tally
+from servicielle.participation.budgets.results import EnvelopeResult, explanation
 from servicielle.participation.models import PhaseKind
 from servicielle.participation.tally import pabulib
 from tests.conftest import csrf_token, make_user, sign_in_client
@@ -108,3 +111,66 @@ def test_publishing_before_the_vote_ends_is_refused_in_french(
     sign_in_client(client, db, settings, inhabitant)
     denied = client.post(f"{page}/calculer", data={"csrf_token": token}, headers=HTML)
     assert denied.status_code == 403
+
+
+def test_count_posts_are_capped_and_refused_once_published(
+    client: TestClient, db: Session, settings: Settings, roles: dict[str, Any]
+) -> None:
+    _process, budget, _wide, _zone = voted_budget(db)
+    sign_in_client(client, db, settings, roles["administrator"])
+    page = f"/admin/participation/budgets/{budget.id}/depouillement"
+    token = csrf_token(client, page)
+    huge = client.post(
+        f"{page}/calculer", data={"csrf_token": token, "x": "y" * (600 * 1024)}, headers=HTML
+    )
+    assert huge.status_code == 413
+    published = client.post(
+        f"{page}/publier", data={"csrf_token": token}, headers=HTML, follow_redirects=False
+    )
+    assert published.status_code == 303
+    again = client.post(f"{page}/calculer", data={"csrf_token": token}, headers=HTML)
+    assert again.status_code == 409
+    assert "publiés" in again.text
+    assert "Dépouiller les bulletins" not in again.text
+    assert "can no longer be counted" in again.text or "ne peuvent plus" in again.text
+
+
+def _story(ballots: int, step: dict[str, Any]) -> list[str]:
+    """The explanation of one stored Equal Shares tally with a single round."""
+    envelope = Envelope(id=1, title="Ville", amount=100_000)
+    project = Project(id=7, envelope_id=1, title="Jardin", cost=40_000, selected=True)
+    tally = Tally(
+        envelope_id=1,
+        rule="mes",
+        completion=False,
+        threshold="",
+        ballots=ballots,
+        outcome={"per_voter_budget": 100_000 / ballots, "rounds": [step], "spent": 40_000},
+    )
+    result = EnvelopeResult(envelope=envelope, projects=[project], configured=tally)
+    with in_locale("en"):
+        return explanation(result)
+
+
+def test_the_rounds_read_right_for_one_supporter_and_for_nobody_paying_the_share() -> None:
+    step = {
+        "number": 1,
+        "project": 7,
+        "cost": 40_000,
+        "share": 40_000,
+        "dropped": [],
+        "supporters": 1,
+        "paid_share": 1,
+        "paid_all_left": 0,
+    }
+    lines = _story(1, step)
+    assert lines[0].startswith("The only voter received the whole envelope")
+    assert "by its only supporter, who paid 40,000" in lines[1].replace("\xa0", " ")
+    step.update(supporters=3, paid_share=0, paid_all_left=3)
+    lines = _story(3, step)
+    assert lines[0].startswith("Each of the 3 voters")
+    assert lines[1].endswith("by its 3 supporters, each paying all they had left.")
+    assert "0 paid" not in lines[1]
+    step.update(supporters=3, paid_share=1, paid_all_left=2)
+    assert "1 paid" in _story(3, step)[1]
+    assert "2 paid all they had left" in _story(3, step)[1]

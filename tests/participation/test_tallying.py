@@ -237,3 +237,18 @@ def test_a_phase_switching_the_vote_on_blocks_counting_and_publishing(db: Sessio
     with pytest.raises(Conflict):
         tallying.publish(db, budget)
     assert budget.results_published_at is None
+
+
+def test_published_results_are_not_counted_nor_published_again(db: Session) -> None:
+    _process, budget, wide, _zone = voted_budget(db)
+    tallying.publish(db, budget)
+    _a, _b, _c, d = projects_of(db, wide)
+    for _ in range(20):
+        cast(db, budget, [d], channel=VoteChannel.PAPER)
+    # The page shows the published winners with the stored rounds: neither may drift apart.
+    with pytest.raises(Conflict):
+        tallying.compute(db, budget)
+    with pytest.raises(Conflict):
+        tallying.publish(db, budget)
+    assert d.selected is False
+    assert d.votes == 3

@@ -18,6 +18,8 @@ REPORT_FIELDS = 200
 
 def too_large(limit: int) -> PayloadTooLarge:
     """The error of a body over ``limit`` bytes."""
+    if limit < 1024 * 1024:
+        return PayloadTooLarge(_("The request may not exceed %(kb)d kB.") % {"kb": limit // 1024})
     return PayloadTooLarge(
         _("The request may not exceed %(mb)d MB.") % {"mb": limit // 1024 // 1024}
     )

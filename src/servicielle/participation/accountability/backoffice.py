@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from servicielle.core.accounts.auth import Authorize
-from servicielle.core.bodies import capped
-from servicielle.core.csrf import verify_csrf
-from servicielle.core.errors import BadRequest, NotFound, ServicielleError
+from servicielle.core.errors import NotFound, ServicielleError
 from servicielle.core.i18n import N_, _
 from servicielle.core.ids import parse_id
 from servicielle.core.permissions import Principal
+from servicielle.core.posted import posted_form
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.participation.accountability import service
@@ -24,7 +24,6 @@ from servicielle.participation.accountability.views import page_helpers
 router = APIRouter(prefix="/participation/realisations")
 Staff = Annotated[Principal, Authorize("participation.accountability")]
 BASE = "/admin/participation/realisations"
-FORM_BYTES = 64 * 1024
 DONE = {
     "created": N_("The results were created from the winning projects."),
     "saved": N_("The result is saved."),
@@ -33,14 +32,8 @@ DONE = {
 }
 
 
-async def posted_fields(request: Request) -> dict[str, str]:
-    """The posted text fields, the body capped and the CSRF token checked."""
-    request = capped(request, FORM_BYTES)
-    try:
-        form = await request.form(max_files=0, max_fields=30)
-    except HTTPException:
-        raise BadRequest(_("The form could not be read.")) from None
-    await verify_csrf(request)
+async def posted_fields(form: Annotated[FormData, Depends(posted_form)]) -> dict[str, str]:
+    """The posted text fields, read once under the shared size cap, CSRF checked."""
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,9 @@ STATUS_LABELS = {
     ResultStatus.ABANDONED: N_("Abandoned"),
 }
 MAX_EUROS = 2_000_000_000  # an INTEGER column; no local project costs more
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Works a local authority plans: a typo such as 0206 or 20266 is refused, not stored.
+FIRST_YEAR, LAST_YEAR = 1950, 2100
 
 
 def status_label(status: str) -> str:
@@ -111,11 +115,20 @@ def _date(value: str, name: str, errors: dict[str, str]) -> dt.date | None:
     text = value.strip()
     if not text:
         return None
+    # The whole text, ASCII digits only: "2026-05-31 oops" or "20260531" is not taken as a date.
     try:
-        return dt.date.fromisoformat(text[:10])
+        day = dt.date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
     except ValueError:
+        day = None
+    if day is None:
         errors[name] = _("Give a date such as 2026-05-31.")
-        return None
+    elif not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors[name] = _("Give a date between %(first)d and %(last)d.") % {
+            "first": FIRST_YEAR,
+            "last": LAST_YEAR,
+        }
+        day = None
+    return day
 
 
 def _title(value: str, errors: dict[str, str], name: str = "title") -> str:

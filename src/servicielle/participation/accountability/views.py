@@ -12,7 +12,7 @@ from servicielle.core.i18n import _
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.participation.accountability import service
-from servicielle.participation.accountability.models import Result
+from servicielle.participation.accountability.models import Result, ResultStatus
 from servicielle.participation.accountability.repository import AccountabilityRepository
 from servicielle.participation.budgets.results import euros, number, percent
 from servicielle.participation.models import Feature
@@ -33,12 +33,13 @@ def page_helpers() -> dict[str, Any]:
 
 def map_points(results: list[Result]) -> list[dict[str, Any]]:
     """Results with a place, for the map (delivered ones drawn as filled discs)."""
+    # The status is written out: an abandoned result must not read as "under way".
     return [
         {
-            "title": f"{r.title} ({r.progress} %)",
+            "title": f"{r.title} ({service.status_label(r.status)}, {r.progress} %)",
             "lat": r.latitude,
             "lon": r.longitude,
-            "selected": r.progress >= 100,
+            "selected": r.status == ResultStatus.DELIVERED,
         }
         for r in results
         if r.latitude is not None and r.longitude is not None

@@ -89,7 +89,7 @@ def _budget_page(
             "locked": budget is not None and repository.has_ballots(budget.id),
             "ballots": repository.ballot_count(budget.id) if budget is not None else 0,
             "envelopes": envelopes,
-            "project_counts": {e.id: repository.project_count(e.id) for e in envelopes},
+            "project_counts": repository.project_counts(budget.id) if budget is not None else {},
             "zone_names": zones,
             "kind_options": [(str(k), _(v)) for k, v in BALLOT_KIND_LABELS.items()],
             "rule_options": [(str(k), _(v)) for k, v in TALLY_RULE_LABELS.items()],

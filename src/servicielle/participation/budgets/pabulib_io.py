@@ -41,6 +41,9 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 IMPORT_STATION = "import Pabulib"
 # Amounts, costs and points are stored in 32-bit columns: larger ones are refused, not a 500.
 LARGEST = 2**31 - 1
+# A ballot paper lists tens of projects, Pabulib's largest elections a few hundred: more is
+# not a participatory budget, and each project is a row to write and show.
+MAX_IMPORT_PROJECTS = 2000
 
 
 def export(session: Session, budget: Budget, envelope: Envelope) -> str:
@@ -137,6 +140,12 @@ def _check(budget: Budget, instance: pb.Instance) -> None:
         )
     if not instance.projects:
         raise BadRequest.on_field("file", _("The file has no project."))
+    if len(instance.projects) > MAX_IMPORT_PROJECTS:
+        raise BadRequest.on_field(
+            "file",
+            _("The file lists %(count)s projects: at most %(max)s can be imported.")
+            % {"count": len(instance.projects), "max": MAX_IMPORT_PROJECTS},
+        )
     for project in instance.projects.values():
         if _whole(project.cost) is None or not 0 < project.cost <= LARGEST:
             raise _refuse(
@@ -180,9 +189,9 @@ def import_pabulib(
     )
     session.add(envelope)
     session.flush()
-    ids: dict[str, int] = {}
+    rows: dict[str, Project] = {}
     for index, item in enumerate(instance.projects.values()):
-        project = Project(
+        rows[item.id] = Project(
             envelope_id=envelope.id,
             title=(plain(item.name) or _("Project %(id)s") % {"id": item.id})[:200],
             description=plain(item.fields.get("description", ""))[:5000],
@@ -191,9 +200,10 @@ def import_pabulib(
             longitude=_coordinate(item.fields.get("longitude", ""), 180),
             position=index,
         )
-        session.add(project)
-        session.flush()
-        ids[item.id] = project.id
+    # One flush for all the projects: their ids are needed for the choices, not one by one.
+    session.add_all(rows.values())
+    session.flush()
+    ids = {key: project.id for key, project in rows.items()}
     ballots: list[dict[str, object]] = []
     choices: list[dict[str, object]] = []
     empty = 0

@@ -68,11 +68,22 @@ class BudgetSetupRepository:
             .where(Project.id == project_id, Envelope.budget_id == budget_id)
         ).first()
 
-    def project_count(self, envelope_id: int) -> int:
-        """How many projects an envelope holds."""
-        return int(
-            self.session.scalar(select(func.count()).where(Project.envelope_id == envelope_id)) or 0
+    def dearest_project(self, envelope_id: int) -> int:
+        """The highest cost among the envelope's projects (0 when empty)."""
+        found = self.session.scalar(
+            select(func.max(Project.cost)).where(Project.envelope_id == envelope_id)
         )
+        return int(found or 0)
+
+    def project_counts(self, budget_id: int) -> dict[int, int]:
+        """How many projects each envelope of the budget holds, in one query."""
+        rows = self.session.execute(
+            select(Project.envelope_id, func.count())
+            .join(Envelope, Envelope.id == Project.envelope_id)
+            .where(Envelope.budget_id == budget_id)
+            .group_by(Project.envelope_id)
+        )
+        return {envelope_id: int(count) for envelope_id, count in rows}
 
     def last_position(self, envelope_id: int) -> int:
         """The highest position of the envelope's projects (-1 when empty)."""

@@ -170,9 +170,12 @@ def explanation(result: EnvelopeResult) -> list[str]:
     lines = []
     if outcome.get("per_voter_budget") is not None and tally.ballots:
         lines.append(
-            _(
+            ngettext(
+                "The only voter received the whole envelope, %(amount)s, to spend only on the "
+                "projects they chose.",
                 "Each of the %(voters)s voters received an equal share of the envelope, "
-                "%(amount)s, to spend only on the projects they chose."
+                "%(amount)s, to spend only on the projects they chose.",
+                tally.ballots,
             )
             % {"voters": number(tally.ballots), "amount": euros(outcome["per_voter_budget"])}
         )
@@ -190,37 +193,46 @@ def explanation(result: EnvelopeResult) -> list[str]:
                 )
                 % {"n": step["number"], "titles": names(step["dropped"])}
             )
-        values = {
-            "n": step["number"],
-            "project": titles.get(step["project"], str(step["project"])),
-            "cost": euros(step["cost"]),
-            "supporters": number(step["supporters"]),
-            "share": euros(step["share"]),
-            "full": number(step["paid_share"]),
-            "rest": number(step["paid_all_left"]),
-        }
-        if step["paid_all_left"]:
-            lines.append(
-                _(
-                    "Round %(n)d: %(project)s (%(cost)s) was bought by its %(supporters)s "
-                    "supporters: %(full)s paid %(share)s each, %(rest)s paid all they had left."
-                )
-                % values
-            )
-        else:
-            lines.append(
-                _(
-                    "Round %(n)d: %(project)s (%(cost)s) was bought by its %(supporters)s "
-                    "supporters, each paying %(share)s."
-                )
-                % values
-            )
+        lines.append(_round_line(step, titles))
     if outcome.get("completed"):
         lines.append(
             _("Then the greedy completion funded, with the money left: %(titles)s.")
             % {"titles": names(outcome["completed"])}
         )
     return lines
+
+
+def _round_line(step: dict[str, Any], titles: dict[int, str]) -> str:
+    """One purchase of Equal Shares in words, singular and plural right."""
+    supporters = int(step["supporters"])
+    full, rest = int(step["paid_share"]), int(step["paid_all_left"])
+    values = {
+        "n": step["number"],
+        "project": titles.get(step["project"], str(step["project"])),
+        "cost": euros(step["cost"]),
+        "num": number(supporters),
+        "share": euros(step["share"]),
+    }
+    bought = ngettext(
+        "Round %(n)d: %(project)s (%(cost)s) was bought by its only supporter",
+        "Round %(n)d: %(project)s (%(cost)s) was bought by its %(num)s supporters",
+        supporters,
+    )
+    # Who paid what: the full share, or all they had left; a group of nobody is not named.
+    if not rest or not full:
+        paid = (
+            ngettext("who paid %(share)s", "each paying %(share)s", supporters) % values
+            if not rest
+            else ngettext("who paid all they had left", "each paying all they had left", supporters)
+        )
+        return _("%(bought)s, %(paid)s.") % {"bought": bought % values, "paid": paid}
+    paid = _("%(full)s and %(rest)s") % {
+        "full": ngettext("%(num)s paid %(share)s", "%(num)s paid %(share)s each", full)
+        % {"num": number(full), "share": values["share"]},
+        "rest": ngettext("%(num)s paid all they had left", "%(num)s paid all they had left", rest)
+        % {"num": number(rest)},
+    }
+    return _("%(bought)s: %(paid)s.") % {"bought": bought % values, "paid": paid}
 
 
 def helpers() -> dict[str, Any]:

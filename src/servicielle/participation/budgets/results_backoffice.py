@@ -11,11 +11,12 @@ from starlette.datastructures import UploadFile
 
 from servicielle.core.accounts.auth import Authorize
 from servicielle.core.bodies import capped
-from servicielle.core.csrf import CsrfChecked, verify_csrf
+from servicielle.core.csrf import verify_csrf
 from servicielle.core.errors import BadRequest, NotFound, ServicielleError
-from servicielle.core.i18n import N_, _
-from servicielle.core.ids import parse_id
+from servicielle.core.i18n import N_, _, ngettext
+from servicielle.core.ids import parse_id, whole_number
 from servicielle.core.permissions import Principal
+from servicielle.core.posted import CsrfChecked
 from servicielle.core.session import DbSession
 from servicielle.core.templating import render
 from servicielle.participation.budgets import pabulib_io, tallying
@@ -65,14 +66,23 @@ def _page(
     done = DONE.get(request.query_params.get("done", ""))
     if done:
         context["flash"] = _(done)
+        empty = whole_number(request.query_params.get("vides"), max_digits=9) or 0
+        if empty:
+            context["flash"] += " " + ngettext(
+                "%(num)d ballot choosing no project was left out.",
+                "%(num)d ballots choosing no project were left out.",
+                empty,
+            ) % {"num": empty}
     return render(
         request, "participation/results/depouillement.html", context, status_code=status_code
     )
 
 
-def _back(budget: Budget, done: str) -> RedirectResponse:
+def _back(budget: Budget, done: str, empty: int = 0) -> RedirectResponse:
+    suffix = f"&vides={empty}" if empty else ""
     return RedirectResponse(
-        f"/admin/participation/budgets/{budget.id}/depouillement?done={done}", status_code=303
+        f"/admin/participation/budgets/{budget.id}/depouillement?done={done}{suffix}",
+        status_code=303,
     )
 
 
@@ -173,7 +183,7 @@ def import_file(
     if errors:
         return _page(request, session, budget, errors=errors, status_code=400)
     try:
-        pabulib_io.import_pabulib(session, budget, upload.data, title=upload.title)
+        summary = pabulib_io.import_pabulib(session, budget, upload.data, title=upload.title)
     except ServicielleError as exc:
         return _page(request, session, budget, errors=exc.by_field("file"), status_code=exc.status)
-    return _back(budget, "imported")
+    return _back(budget, "imported", summary.empty)

@@ -210,6 +210,14 @@ def _apply_envelope(
         errors["title"] = _("This field is required.")
     if amount <= 0:
         errors["amount"] = _("Give an amount above 0.")
+    elif envelope is not None:
+        # Shrinking an envelope below one of its projects would leave a project never fundable.
+        dearest = BudgetSetupRepository(session).dearest_project(envelope.id)
+        if amount < dearest:
+            errors["amount"] = _(
+                "A project of this envelope costs %(cost)s €: the envelope must hold at least "
+                "that much."
+            ) % {"cost": f"{dearest:,}".replace(",", " ")}
     if geozone_id is not None and session.get(GeoZone, geozone_id) is None:
         errors["geozone_id"] = _("Choose one of the options.")
     own_id = envelope.id if envelope is not None else None

@@ -190,8 +190,15 @@ def _outcome(
     }
 
 
+def require_unpublished(budget: Budget) -> None:
+    """Refuse counting again once results are public: the page, winners and rounds must agree."""
+    if budget.results_published_at is not None:
+        raise Conflict(_("The results are published: the ballots can no longer be counted again."))
+
+
 def compute(session: Session, budget: Budget) -> list[Tally]:
     """Tally every envelope under the configured rule and, to compare, the three rules."""
+    require_unpublished(budget)
     require_vote_closed(session, budget)
     repository = ResultsRepository(session)
     settings = TallySettings.of(budget)
@@ -267,6 +274,7 @@ def publish(
 ) -> dict[int, Tally]:
     """Mark the winners of the configured rule on the projects and make the results public."""
     moment = now or utcnow()
+    require_unpublished(budget)
     if not _vote_over(session, budget, moment):
         raise Conflict(_("The results can be published only once the vote has ended."))
     repository = ResultsRepository(session)

@@ -30,7 +30,7 @@ POINTS_PREFIX = "p-"
 # Points typed into one box: more digits than this is no vote anyone means.
 MAX_POINT_DIGITS = 4
 OLDEST_BIRTH_YEAR = 1900
-_FRENCH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_FRENCH_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
 
 
 @dataclass

@@ -31,7 +31,7 @@ STATE_LABELS = {
     ConsultationState.CLOSED: N_("Consultation closed"),
 }
 # "§ 3" in an observation points at the document's third paragraph.
-PARAGRAPH_REFERENCE = re.compile(r"§\s?(\d{1,4})")
+PARAGRAPH_REFERENCE = re.compile(r"§\s?([0-9]{1,4})")
 
 
 def paragraphs(text: str) -> list[str]:

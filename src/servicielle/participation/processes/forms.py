@@ -18,7 +18,9 @@ from servicielle.core.text import plain
 
 # Agents type dates on the territory's clock; they are stored in UTC.
 PARIS = ZoneInfo("Europe/Paris")
-LOCAL_INPUT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?$")
+LOCAL_INPUT = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::[0-9]{2})?$"
+)
 # Years a process could plausibly run in; beyond, a typing slip.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # Whole euros in a 32-bit column.
@@ -131,7 +133,7 @@ class FormReader:
         raw = self.raw(name).strip().replace(",", ".")
         if not raw:
             return None
-        if len(raw) > 32 or not re.fullmatch(r"-?\d+(\.\d+)?", raw):
+        if len(raw) > 32 or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw):
             self.errors[name] = _("Give a number, for example 45.93.")
             return None
         number = float(raw)

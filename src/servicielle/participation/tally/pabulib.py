@@ -17,7 +17,7 @@ from servicielle.participation.tally.model import VOTE_TYPES, Ballot, Instance, 
 SECTIONS = ("meta", "projects", "votes")
 REQUIRED_COLUMNS = {"meta": ("key", "value"), "projects": ("project_id", "cost"), "votes": ()}
 # Pabulib writes plain decimals; pabutools also accepts a decimal comma in costs and budgets.
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)$")
 
 
 class PabulibError(ValueError):
