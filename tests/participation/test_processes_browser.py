@@ -16,7 +16,7 @@ from servicielle.participation.budgets import setup
 from servicielle.participation.models import PhaseKind
 from servicielle.participation.processes import service
 from tests.browser.conftest import browser, playwright  # noqa: F401  (fixtures)
-from tests.browser.test_pages import LOCALES, assert_accessible, new_page, sign_in, submit, visit
+from tests.browser.test_pages import assert_accessible, new_page, sign_in, submit, visit
 from tests.conftest import LiveSite
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -73,7 +73,8 @@ def live_process(live_site: LiveSite) -> Setup:
     return found
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+# French only: the layout's English is checked on every page by tests/browser/test_pages.py.
+@pytest.mark.parametrize("locale", ["fr"])
 def test_process_pages_are_accessible(
     browser: Browser,  # noqa: F811
     live_server: str,
