@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.browser.test_pages import (
-    LOCALES,
+    MODULE_LOCALES,
     assert_accessible,
     new_page,
     sign_in,
@@ -19,7 +19,7 @@ from tests.browser.test_pages import (
 pytestmark = pytest.mark.xdist_group("browser")
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", MODULE_LOCALES)
 def test_catalog_public_pages(browser: Browser, live_server: str, locale: str) -> None:
     page = new_page(browser, live_server, locale)
     visit(page, "/donnees", "catalogue")

@@ -13,6 +13,9 @@ from tests.browser.conftest import AXE
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LOCALES = ("fr", "en")
+# Module pages are checked in French, the default; the layout and the shared pages of this file
+# are checked in both languages (the suite's time is spent mostly in the browser).
+MODULE_LOCALES = ("fr",)
 pytestmark = pytest.mark.xdist_group("browser")
 
 

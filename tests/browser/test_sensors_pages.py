@@ -11,7 +11,14 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.test_pages import LOCALES, assert_accessible, new_page, sign_in, submit, visit
+from tests.browser.test_pages import (
+    MODULE_LOCALES,
+    assert_accessible,
+    new_page,
+    sign_in,
+    submit,
+    visit,
+)
 from tests.conftest import LiveSite
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -104,7 +111,7 @@ def _marker_state(page: Page, name: str) -> str | None:
     return page.locator(f'.sensor-marker[title^="{name} "]').get_attribute("data-state")
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", MODULE_LOCALES)
 def test_sensors_pages_are_accessible(
     browser: Browser, sensor_site: SensorSite, locale: str
 ) -> None:

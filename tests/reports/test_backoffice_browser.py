@@ -27,7 +27,14 @@ from servicielle.reports.models import (
 from servicielle.reports.repository import ReportRepository
 from servicielle.reports.schemas import ReportDraft
 from tests.browser.conftest import browser, playwright  # noqa: F401  (fixtures)
-from tests.browser.test_pages import LOCALES, assert_accessible, new_page, sign_in, submit, visit
+from tests.browser.test_pages import (
+    MODULE_LOCALES,
+    assert_accessible,
+    new_page,
+    sign_in,
+    submit,
+    visit,
+)
 from tests.conftest import SECRET, LiveSite
 from tests.reports.conftest import ROCHEFORT, photo_bytes
 
@@ -123,7 +130,7 @@ def _no_sideways_scroll(page: Page, label: str) -> None:
     assert overflow <= 0, f"{label} scrolls sideways by {overflow}px at 320px"
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", MODULE_LOCALES)
 def test_agent_pages(browser: Browser, live_server: str, live_desk: Desk, locale: str) -> None:  # noqa: F811
     page = new_page(browser, live_server, locale)
     sign_in(page, AGENT)
@@ -176,7 +183,7 @@ def test_agent_pages(browser: Browser, live_server: str, live_desk: Desk, locale
     page.context.close()
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", MODULE_LOCALES)
 def test_settings_pages(browser: Browser, live_server: str, live_desk: Desk, locale: str) -> None:  # noqa: F811
     page = new_page(browser, live_server, locale)
     sign_in(page, ADMIN)

@@ -37,7 +37,7 @@ from servicielle.reports.models import (
 from servicielle.reports.schemas import ReportDraft
 from servicielle.reports.service import submit_report
 from tests.browser.conftest import browser, playwright  # noqa: F401  (fixtures)
-from tests.browser.test_pages import LOCALES, assert_accessible, new_page, submit, visit
+from tests.browser.test_pages import MODULE_LOCALES, assert_accessible, new_page, submit, visit
 from tests.conftest import SECRET, LiveSite
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.browser]
@@ -192,7 +192,7 @@ def pages_of(site: ReportsSite) -> list[tuple[str, str, int]]:
     ]
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", MODULE_LOCALES)
 def test_report_pages_are_accessible(
     browser: Browser,  # noqa: F811
     reports_site: ReportsSite,
