@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from babel.numbers import format_decimal
-
 from servicielle.core.i18n import _, ngettext
 from servicielle.participation.budgets.models import BallotKind, Budget, Envelope, Project
+from servicielle.participation.display import euros
 
 
 @dataclass(frozen=True)
@@ -18,11 +17,6 @@ class BrokenRule:
     code: str
     message: str
     envelope_id: int | None = None
-
-
-def euros(amount: int) -> str:
-    """An amount in whole euros, written the French way."""
-    return f"{format_decimal(amount, locale='fr_FR')} €"
 
 
 def rule_summary(budget: Budget, envelope: Envelope) -> str:

@@ -27,9 +27,9 @@ from servicielle.participation.budgets.rules import BrokenRule, rule_summary
 from servicielle.participation.budgets.vote_forms import (
     points_fields,
 )
+from servicielle.participation.display import euros, local_date, local_datetime
 from servicielle.participation.models import Feature, Phase, Process
 from servicielle.participation.phases import CLOSED_MESSAGES, current_phase, is_on
-from servicielle.participation.processes.display import euros, local_date, local_datetime
 from servicielle.participation.proposals.repository import NameRepository, ProposalRepository
 
 TEMPLATES = "participation/vote"

@@ -13,16 +13,16 @@ import logging
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from servicielle.config import Settings
 from servicielle.core.accounts.models import User
 from servicielle.core.accounts.security import sign, unsign
 from servicielle.core.db import utcnow
-from servicielle.core.i18n import _, get_locale, in_locale, ngettext
+from servicielle.core.i18n import _, in_locale, ngettext
 from servicielle.core.mail.service import queue_mail
 from servicielle.core.session import session_scope
+from servicielle.participation.display import local_date, local_datetime
 from servicielle.participation.models import (
     Activity,
     DigestFrequency,
@@ -84,18 +84,6 @@ def process_url(settings: Settings, process: Process) -> str:
 def proposal_url(settings: Settings, process: Process, proposal_id: int) -> str:
     """The public page of a proposal, absolute for emails."""
     return f"{settings.base_url}/participation/{process.slug}/propositions/{proposal_id}"
-
-
-def local_date(instant: dt.datetime) -> str:
-    """A date as people of the territory read it, in the current language."""
-    return str(format_date(instant.astimezone(DISPLAY_TIMEZONE), "long", locale=get_locale()))
-
-
-def local_datetime(instant: dt.datetime) -> str:
-    """A date and time in the territory's time zone, in the current language."""
-    return str(
-        format_datetime(instant, "d MMMM y, HH:mm", tzinfo=DISPLAY_TIMEZONE, locale=get_locale())
-    )
 
 
 def _one_line(text: str) -> str:

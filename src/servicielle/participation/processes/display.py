@@ -7,14 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
-
 from servicielle.core.db import utcnow
-from servicielle.core.i18n import N_, _, get_locale
+from servicielle.core.i18n import N_, _
+from servicielle.participation.display import euros, iso, local_date, local_datetime
 from servicielle.participation.models import Feature, Phase, PhaseKind, Process
 from servicielle.participation.phases import PHASE_LABELS, current_phase
-from servicielle.participation.processes.forms import PARIS
 
 FEATURE_LABELS = {
     Feature.PROPOSE: N_("Write proposals"),
@@ -25,32 +22,6 @@ FEATURE_LABELS = {
     Feature.RESULTS: N_("Publish the results"),
     Feature.ACCOUNTABILITY: N_("Publish the follow-up of the projects"),
 }
-
-
-def local_date(instant: dt.datetime | None) -> str:
-    """A date as people of the territory read it."""
-    if instant is None:
-        return ""
-    return str(format_date(instant.astimezone(PARIS), "long", locale=get_locale()))
-
-
-def local_datetime(instant: dt.datetime | None) -> str:
-    """A date and time on the territory's clock."""
-    if instant is None:
-        return ""
-    return str(format_datetime(instant, "d MMMM y, HH:mm", tzinfo=PARIS, locale=get_locale()))
-
-
-def iso(instant: dt.datetime | None) -> str:
-    """The machine-readable form of an instant, for ``<time datetime>``."""
-    return instant.astimezone(dt.UTC).isoformat() if instant is not None else ""
-
-
-def euros(amount: int | None) -> str:
-    """An amount in whole euros, grouped the local way."""
-    if amount is None:
-        return ""
-    return f"{format_decimal(amount, locale=get_locale())} €"
 
 
 def kind_label(kind: str) -> str:

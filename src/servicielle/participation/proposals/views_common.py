@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,8 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
@@ -20,9 +17,10 @@ from starlette.exceptions import HTTPException
 from servicielle.core.bodies import capped
 from servicielle.core.csrf import verify_csrf
 from servicielle.core.errors import BadRequest, NotFound
-from servicielle.core.i18n import N_, _, get_locale
+from servicielle.core.i18n import N_, _
 from servicielle.core.ids import parse_id, whole_number
 from servicielle.core.text import plain
+from servicielle.participation.display import euros, iso, local_date, local_datetime
 from servicielle.participation.models import Process, Proposal, ProposalState
 from servicielle.participation.proposals.answers import STATE_LABELS, state_label
 from servicielle.participation.proposals.listing import SORTS, ProposalFilters
@@ -37,42 +35,6 @@ SORT_LABELS = {
     "comments": N_("Most commented"),
     "random": N_("Random"),
 }
-
-
-def local_date(instant: dt.datetime | None) -> str:
-    """A date as people of the territory read it."""
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return str(format_date(instant.astimezone(DISPLAY_TIMEZONE), "long", locale=get_locale()))
-
-
-def local_datetime(instant: dt.datetime | None) -> str:
-    """A date and time in the territory's time zone."""
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return str(
-        format_datetime(instant, "d MMMM y, HH:mm", tzinfo=DISPLAY_TIMEZONE, locale=get_locale())
-    )
-
-
-def iso(instant: dt.datetime | None) -> str:
-    """The machine-readable form of an instant, for ``<time datetime>``."""
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC).isoformat()
-
-
-def euros(amount: int | None) -> str:
-    """A whole number of euros, written the local way."""
-    if amount is None:
-        return ""
-    return f"{format_decimal(amount, locale=get_locale())} €"
 
 
 def shorten(text: str, limit: int = 220) -> str:
